@@ -1,0 +1,214 @@
+//! Command-line interface: every flag, its validation and its help text.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  every target region succeeded (no-ops included)
+  1  at least one region failed
+  2  usage or setup error (bad flag, unknown region, no home region, no
+     credentials, unknown profile, DescribeRegions failed); nothing was changed
+  3  `status --check` found a region out of line
+
+Credentials, profile, home region and endpoint are read as the aws CLI reads
+them (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws/config, ...); the flags
+below override them.";
+
+/// Turn AWS GuardDuty on, off, and check it, in every region of an account at once.
+#[derive(Debug, Parser)]
+#[command(name = "gdctl", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Named profile from the AWS config and credentials files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Home region: where DescribeRegions is called [default: AWS_REGION,
+    /// AWS_DEFAULT_REGION or the profile's region].
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every request to this endpoint instead of AWS (for emulators).
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint)]
+    pub endpoint_url: Option<String>,
+
+    /// Report format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Work on only these regions (comma separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Vec<String>,
+
+    /// Leave these regions out (comma separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...")]
+    pub exclude_regions: Vec<String>,
+
+    /// How many regions are worked on at once.
+    #[arg(long, global = true, default_value_t = 64, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+
+    /// Give up on a region after this many seconds; the others carry on.
+    #[arg(long, global = true, default_value = "60", value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Duration,
+
+    /// Attempts per request, retries with backoff included [default: AWS_MAX_ATTEMPTS or 3].
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+
+    /// Log to stderr: -v for gdctl's steps, -vv for every SDK request too.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Turn GuardDuty on in every target region (create, resume or update the detector).
+    ///
+    /// Without --frequency a new detector gets the service default and an
+    /// existing one keeps its own.
+    Enable(EnableArgs),
+    /// Turn GuardDuty off in every target region (delete the detector, or suspend it).
+    ///
+    /// Deleting a detector destroys its findings; on a terminal gdctl asks first
+    /// unless --yes is given. Without a terminal (CI) it proceeds.
+    Disable(DisableArgs),
+    /// Show each region's detector, its status and frequency (read only).
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnableArgs {
+    /// How often findings are published.
+    #[arg(long, value_enum)]
+    pub frequency: Option<Frequency>,
+
+    /// Read only: print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DisableArgs {
+    /// Suspend the detector instead of deleting it (findings and settings are
+    /// kept; `gdctl enable` resumes it).
+    #[arg(long)]
+    pub suspend: bool,
+
+    /// Do not ask before deleting.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Read only: print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit 3 unless every target region is ENABLED (and runs --frequency, if given).
+    #[arg(long)]
+    pub check: bool,
+
+    /// With --check: the frequency every region must run.
+    #[arg(long, value_enum, requires = "check")]
+    pub frequency: Option<Frequency>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// GuardDuty's finding publishing frequency, spelled as on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Frequency {
+    FifteenMinutes,
+    OneHour,
+    SixHours,
+}
+
+impl Frequency {
+    /// The API's spelling.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Frequency::FifteenMinutes => "FIFTEEN_MINUTES",
+            Frequency::OneHour => "ONE_HOUR",
+            Frequency::SixHours => "SIX_HOURS",
+        }
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err("must be more than 0 and at most 86400 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_endpoint(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .ok_or_else(|| format!("`{s}` must start with http:// or https://"))?;
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err(format!("`{s}` has no host"));
+    }
+    Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeout_accepts_fractions_and_rejects_nonsense() {
+        assert_eq!(parse_timeout("1.5").unwrap(), Duration::from_millis(1500));
+        for bad in ["0", "-1", "abc", "NaN", "inf", "100000"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoint_needs_scheme_and_host() {
+        assert!(parse_endpoint("http://127.0.0.1:5000").is_ok());
+        for bad in ["127.0.0.1:5000", "http://", "ftp://x", "http:///x"] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regions_split_on_commas() {
+        let cli =
+            Cli::try_parse_from(["gdctl", "status", "--regions", "us-east-1,eu-west-1"]).unwrap();
+        assert_eq!(cli.global.regions, ["us-east-1", "eu-west-1"]);
+    }
+
+    #[test]
+    fn frequency_outside_the_three_is_a_usage_error() {
+        let err = Cli::try_parse_from(["gdctl", "enable", "--frequency", "hourly"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,57 @@
+//! `gdctl disable`: delete (or with --suspend, suspend) every target region's detector.
+
+use std::io::IsTerminal;
+
+use crate::cli::DisableArgs;
+use crate::converge::converge;
+use crate::error::SetupError;
+use crate::output::Printer;
+use crate::plan::{Desired, Outcome};
+use crate::prompt;
+use crate::report::Report;
+
+use super::Context;
+
+pub async fn run(
+    ctx: &Context<'_>,
+    args: &DisableArgs,
+    printer: &mut Printer<'_>,
+) -> Result<Report, SetupError> {
+    let desired = if args.suspend {
+        Desired::Suspended
+    } else {
+        Desired::Deleted
+    };
+    let dry_run = args.dry_run;
+    let work =
+        |client, region: String| async move { converge(&client, &region, desired, dry_run).await };
+
+    // Deleting destroys findings: a person at a terminal sees what will go and
+    // says yes first. Without a terminal (CI) there is nobody to ask.
+    if desired == Desired::Deleted && !dry_run && !args.yes && std::io::stdin().is_terminal() {
+        let preview = ctx
+            .each_region("disable", true, None, |client, region| async move {
+                converge(&client, &region, desired, true).await
+            })
+            .await;
+        let doomed: Vec<(String, String)> = preview
+            .regions
+            .iter()
+            .filter(|r| r.outcome == Outcome::Deleted)
+            .map(|r| (r.region.clone(), r.detector_id.clone().unwrap_or_default()))
+            .collect();
+        if !doomed.is_empty() {
+            let stdin = std::io::stdin();
+            let confirmed =
+                prompt::confirm_deletion(&doomed, &mut stdin.lock(), &mut std::io::stderr())
+                    .map_err(SetupError::Prompt)?;
+            if !confirmed {
+                return Err(SetupError::Declined);
+            }
+        }
+    }
+
+    Ok(ctx
+        .each_region("disable", dry_run, Some(printer), work)
+        .await)
+}

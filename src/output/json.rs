@@ -1,0 +1,10 @@
+//! `--output json`: the whole report as one document (shape in the README).
+
+use std::io::{self, Write};
+
+use crate::report::Report;
+
+pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    writeln!(out)
+}

@@ -1,0 +1,179 @@
+//! What a run found and did, region by region; the exit code follows from it.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::error::RegionError;
+use crate::plan::Outcome;
+use crate::regions::Skipped;
+
+/// A region's GuardDuty state after the command (for `--dry-run` and `status`: now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum State {
+    Enabled,
+    Suspended,
+    NotEnabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionReport {
+    pub region: String,
+    pub outcome: Outcome,
+    pub detector_id: Option<String>,
+    pub status: Option<State>,
+    pub frequency: Option<String>,
+    /// Set when the command changed the frequency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_frequency: Option<String>,
+    /// `status --check` only: whether the region meets the check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_line: Option<bool>,
+    pub error: Option<RegionError>,
+}
+
+impl RegionReport {
+    pub fn new(region: &str, outcome: Outcome) -> Self {
+        RegionReport {
+            region: region.to_string(),
+            outcome,
+            detector_id: None,
+            status: None,
+            frequency: None,
+            previous_frequency: None,
+            in_line: None,
+            error: None,
+        }
+    }
+
+    pub fn failed(region: &str, error: RegionError) -> Self {
+        RegionReport {
+            error: Some(error),
+            ..RegionReport::new(region, Outcome::Failed)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub targets: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// `status --check` only: regions that do not meet the check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_of_line: Option<usize>,
+    pub outcomes: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub command: &'static str,
+    pub home_region: String,
+    pub dry_run: bool,
+    /// Sorted by region name.
+    pub regions: Vec<RegionReport>,
+    pub skipped: Vec<Skipped>,
+    pub summary: Summary,
+}
+
+impl Report {
+    pub fn new(
+        command: &'static str,
+        home_region: &str,
+        dry_run: bool,
+        mut regions: Vec<RegionReport>,
+        skipped: Vec<Skipped>,
+    ) -> Self {
+        regions.sort_by(|a, b| a.region.cmp(&b.region));
+        let failed = regions
+            .iter()
+            .filter(|r| r.outcome == Outcome::Failed)
+            .count();
+        let checked = regions.iter().any(|r| r.in_line.is_some());
+        let mut outcomes = BTreeMap::new();
+        for r in &regions {
+            *outcomes.entry(r.outcome.label(dry_run)).or_insert(0) += 1;
+        }
+        let summary = Summary {
+            targets: regions.len(),
+            succeeded: regions.len() - failed,
+            failed,
+            skipped: skipped.len(),
+            out_of_line: checked
+                .then(|| regions.iter().filter(|r| r.in_line == Some(false)).count()),
+            outcomes,
+        };
+        Report {
+            command,
+            home_region: home_region.to_string(),
+            dry_run,
+            regions,
+            skipped,
+            summary,
+        }
+    }
+
+    /// 1 if any region failed, else 3 if `status --check` found one out of line, else 0.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.summary.failed > 0 {
+            ExitCode::from(1)
+        } else if self.summary.out_of_line.unwrap_or(0) > 0 {
+            ExitCode::from(3)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(region: &str, outcome: Outcome) -> RegionReport {
+        RegionReport::new(region, outcome)
+    }
+
+    #[test]
+    fn regions_are_sorted_and_counted() {
+        let r = Report::new(
+            "enable",
+            "us-east-1",
+            false,
+            vec![
+                ok("us-east-1", Outcome::Created),
+                ok("eu-west-1", Outcome::Unchanged),
+                ok("ap-south-1", Outcome::Created),
+            ],
+            vec![Skipped {
+                region: "ap-east-1".into(),
+                reason: "not opted in",
+            }],
+        );
+        let names: Vec<_> = r.regions.iter().map(|r| r.region.as_str()).collect();
+        assert_eq!(names, ["ap-south-1", "eu-west-1", "us-east-1"]);
+        assert_eq!(r.summary.outcomes["created"], 2);
+        assert_eq!(r.summary.skipped, 1);
+        assert_eq!(r.exit_code(), ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn a_failure_wins_over_a_check_and_a_check_over_success() {
+        let failed = RegionReport::failed("eu-west-1", RegionError::new("X", "y"));
+        let mut out = ok("us-east-1", Outcome::NotEnabled);
+        out.in_line = Some(false);
+        let r = Report::new(
+            "status",
+            "us-east-1",
+            false,
+            vec![failed, out.clone()],
+            vec![],
+        );
+        assert_eq!(r.exit_code(), ExitCode::from(1));
+        let r = Report::new("status", "us-east-1", false, vec![out], vec![]);
+        assert_eq!(r.summary.out_of_line, Some(1));
+        assert_eq!(r.exit_code(), ExitCode::from(3));
+    }
+}
