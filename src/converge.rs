@@ -95,3 +95,148 @@ fn describe(
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    //! The client-level paths moto cannot produce, with real AWS error shapes.
+    use std::time::Duration;
+
+    use aws_sdk_guardduty::config::retry::RetryConfig;
+    use aws_sdk_guardduty::operation::create_detector::CreateDetectorOutput;
+    use aws_sdk_guardduty::operation::get_detector::GetDetectorOutput;
+    use aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput;
+    use aws_sdk_guardduty::operation::update_detector::UpdateDetectorOutput;
+    use aws_sdk_guardduty::types::{DetectorStatus, FindingPublishingFrequency};
+    use aws_sdk_guardduty::Client;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+    use crate::cli::Frequency;
+
+    const ID: &str = "12abc34d567e8fa901bc2d34e56789f0";
+
+    /// GuardDuty's restJson1 error shape.
+    fn aws_error(status: u16, code: &'static str, message: &'static str) -> impl Fn() -> HttpResponse {
+        move || {
+            let body = format!(r#"{{"message":"{message}","__type":"{code}"}}"#);
+            let mut r = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
+            r.headers_mut().insert("Content-Type", "application/json");
+            r.headers_mut().insert("x-amzn-ErrorType", code);
+            r
+        }
+    }
+
+    fn client(rules: &[&Rule]) -> Client {
+        mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, rules, |b| b.retry_config(
+            RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1))
+        ))
+    }
+
+    fn none_listed() -> Rule {
+        mock!(Client::list_detectors).then_output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
+    }
+
+    fn enable_15() -> Desired {
+        Desired::Enabled { frequency: Some(Frequency::FifteenMinutes) }
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_then_the_create_succeeds() {
+        let list = none_listed();
+        let create = mock!(Client::create_detector)
+            .sequence()
+            .http_response(aws_error(400, "ThrottlingException", "Rate exceeded"))
+            .times(2)
+            .output(|| CreateDetectorOutput::builder().detector_id(ID).build())
+            .build();
+        let r = converge(&client(&[&list, &create]), "eu-west-1", enable_15(), false).await;
+        assert_eq!(r.outcome, Outcome::Created, "{r:?}");
+        assert_eq!(r.detector_id.as_deref(), Some(ID));
+        assert_eq!(create.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn losing_the_create_race_converges_the_winner_detector() {
+        let list = mock!(Client::list_detectors)
+            .sequence()
+            .output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
+            .output(|| ListDetectorsOutput::builder().detector_ids(ID).build())
+            .build();
+        let create = mock!(Client::create_detector).then_http_response(aws_error(
+            400,
+            "BadRequestException",
+            "The request is rejected because a detector already exists for the current account.",
+        ));
+        let get = mock!(Client::get_detector).then_output(|| {
+            GetDetectorOutput::builder()
+                .status(DetectorStatus::Enabled)
+                .finding_publishing_frequency(FindingPublishingFrequency::SixHours)
+                .service_role("role")
+                .build()
+        });
+        let update = mock!(Client::update_detector)
+            .match_requests(|req| {
+                req.detector_id() == Some(ID)
+                    && req.finding_publishing_frequency() == Some(&FindingPublishingFrequency::FifteenMinutes)
+            })
+            .then_output(|| UpdateDetectorOutput::builder().build());
+        let r = converge(&client(&[&list, &create, &get, &update]), "eu-west-1", enable_15(), false).await;
+        assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
+        assert_eq!(r.detector_id.as_deref(), Some(ID));
+        assert_eq!(r.previous_frequency.as_deref(), Some("SIX_HOURS"));
+        assert_eq!((list.num_calls(), create.num_calls(), update.num_calls()), (2, 1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_refused_create_with_nothing_there_fails_with_the_services_error() {
+        let list = none_listed();
+        let create = mock!(Client::create_detector).then_http_response(aws_error(400, "BadRequestException", "nope"));
+        let r = converge(&client(&[&list, &create]), "eu-west-1", enable_15(), false).await;
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(r.error.unwrap().code, "BadRequestException");
+    }
+
+    #[tokio::test]
+    async fn forbidden_region_fails_with_code_message_and_hint() {
+        let list = mock!(Client::list_detectors).then_http_response(aws_error(
+            403,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ));
+        let r = converge(&client(&[&list]), "me-south-1", enable_15(), false).await;
+        assert_eq!(r.outcome, Outcome::Failed);
+        let e = r.error.unwrap();
+        assert_eq!(e.code, "UnrecognizedClientException");
+        assert_eq!(e.message, "The security token included in the request is invalid.");
+        assert!(e.hint.unwrap().contains("not be enabled"));
+        assert_eq!(list.num_calls(), 1, "a 403 is not retried");
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_then_fail_the_region() {
+        let list = mock!(Client::list_detectors)
+            .sequence()
+            .http_response(aws_error(500, "InternalServerErrorException", "Internal server error."))
+            .repeatedly()
+            .build();
+        let r = converge(&client(&[&list]), "eu-west-1", Desired::Deleted, false).await;
+        assert_eq!(r.outcome, Outcome::Failed);
+        assert_eq!(r.error.unwrap().code, "InternalServerErrorException");
+        assert_eq!(list.num_calls(), 3, "every attempt was used");
+    }
+
+    #[tokio::test]
+    async fn dry_run_makes_no_write_call() {
+        let list = mock!(Client::list_detectors).then_output(|| ListDetectorsOutput::builder().detector_ids(ID).build());
+        let get = mock!(Client::get_detector).then_output(|| {
+            GetDetectorOutput::builder().status(DetectorStatus::Enabled).service_role("role").build()
+        });
+        let delete = mock!(Client::delete_detector).then_http_response(aws_error(500, "Unexpected", "write call"));
+        let r = converge(&client(&[&list, &get, &delete]), "eu-west-1", Desired::Deleted, true).await;
+        assert_eq!(r.outcome, Outcome::Deleted);
+        assert_eq!(delete.num_calls(), 0);
+    }
+}

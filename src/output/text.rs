@@ -53,6 +53,7 @@ impl Layout {
     pub fn finish(&self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
         // Skipped regions are never called: one line per reason keeps them out of the way.
         let mut reasons: Vec<&str> = report.skipped.iter().map(|s| s.reason).collect();
+        reasons.sort_unstable();
         reasons.dedup();
         for reason in reasons {
             let names: Vec<&str> = report

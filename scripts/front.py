@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""A fault-injecting and delaying HTTP front between gdctl and moto, on loopback.
+
+Every request is forwarded to --upstream unchanged, except that, by the region in
+the request's SigV4 credential scope (Authorization: ... Credential=KEY/DATE/REGION/SERVICE/...):
+
+  --fault REGION=403          answer 403 UnrecognizedClientException, every time
+  --fault REGION=500          answer 500 InternalServerErrorException, every time
+  --fault REGION=throttle:K   answer 400 ThrottlingException K times, then pass
+  --fault REGION=hang         never answer (the connection is held, then dropped
+                              after --hang-seconds)
+  --fault REGION=delay:MS     wait MS milliseconds, then pass
+  --fault REGION=race         on CreateDetector: first create a detector upstream
+                              (as a concurrent writer would), then answer 400
+                              BadRequestException "a detector already exists"
+
+  --delays FILE               JSON {"home": "...", "service_ms": 20, "rtt_ms": {REGION: MS}}:
+                              every request waits service_ms + rtt_ms[REGION], times --scale
+
+Errors use AWS's wire shapes: JSON with x-amzn-ErrorType for GuardDuty (restJson1),
+XML <Response><Errors> for EC2 (query). Prints `listening on http://127.0.0.1:PORT`
+when ready; with --exit-on-eof it exits when its stdin closes.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+
+ERRORS = {
+    "403": (403, "UnrecognizedClientException", "The security token included in the request is invalid."),
+    "500": (500, "InternalServerErrorException", "Internal server error."),
+    "throttle": (400, "ThrottlingException", "Rate exceeded"),
+    "race": (400, "BadRequestException",
+             "The request is rejected because a detector already exists for the current account."),
+}
+
+
+class Front:
+    def __init__(self, upstream, faults, delays, scale, hang_seconds):
+        u = urllib.parse.urlsplit(upstream)
+        self.host, self.port = u.hostname, u.port
+        self.faults = faults
+        self.delays = delays
+        self.scale = scale
+        self.hang_seconds = hang_seconds
+        self.lock = threading.Lock()
+        self.seen = {}  # region -> requests answered with a fault so far
+
+    def delay_for(self, region):
+        if not self.delays:
+            return 0.0
+        rtt = self.delays["rtt_ms"].get(region, max(self.delays["rtt_ms"].values()))
+        return (self.delays.get("service_ms", 0) + rtt) * self.scale / 1000.0
+
+    def forward(self, method, path, headers, body):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.getheaders(), resp.read()
+        finally:
+            conn.close()
+
+
+def error_response(service, status, code, message):
+    if service == "ec2":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code>'
+                f"<Message>{message}</Message></Error></Errors><RequestID>gdctl-front</RequestID></Response>")
+        return status, [("Content-Type", "text/xml")], body.encode()
+    body = json.dumps({"message": message, "__type": code})
+    return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], body.encode()
+
+
+def make_handler(front):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            m = SCOPE.search(self.headers.get("Authorization", ""))
+            region, service = (m.group(1), m.group(2)) if m else ("", "")
+            delay = front.delay_for(region)
+            if delay:
+                time.sleep(delay)
+            answer = self.fault(region, service, body)
+            if answer == "hang":
+                # Hold the request unanswered, then drop the connection.
+                time.sleep(front.hang_seconds)
+                self.close_connection = True
+                return
+            if answer is None:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                answer = front.forward(self.command, self.path, headers, body)
+            status, headers, payload = answer
+            self.send_response(status)
+            for k, v in headers:
+                if k.lower() not in HOP_BY_HOP:
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def fault(self, region, service, body):
+            spec = front.faults.get(region)
+            if not spec:
+                return None
+            kind, _, arg = spec.partition(":")
+            if kind == "delay":
+                time.sleep(int(arg) / 1000.0)
+                return None
+            if kind == "hang":
+                return "hang"
+            if kind == "throttle":
+                with front.lock:
+                    n = front.seen.get(region, 0)
+                    if n >= int(arg or 1):
+                        return None
+                    front.seen[region] = n + 1
+            if kind == "race":
+                # Only CreateDetector (POST /detector) loses the race; a rival
+                # writer's detector is created upstream first.
+                if not (self.command == "POST" and self.path.rstrip("/") == "/detector"):
+                    return None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                front.forward("POST", self.path, headers, body)
+            status, code, message = ERRORS[kind]
+            return error_response(service, status, code, message)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
+
+    return Handler
+
+
+def parse_faults(items):
+    faults = {}
+    for item in items:
+        region, sep, spec = item.partition("=")
+        kind = spec.partition(":")[0]
+        if not sep or kind not in {"403", "500", "throttle", "hang", "delay", "race"}:
+            sys.exit(f"front.py: bad --fault {item!r}")
+        faults[region] = spec
+    return faults
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--fault", action="append", default=[])
+    p.add_argument("--delays")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--hang-seconds", type=float, default=120.0)
+    p.add_argument("--exit-on-eof", action="store_true")
+    args = p.parse_args()
+    if not args.upstream.startswith("http://127.") and not args.upstream.startswith("http://localhost"):
+        sys.exit("front.py: --upstream must be on loopback")
+
+    delays = json.load(open(args.delays)) if args.delays else None
+    front = Front(args.upstream, parse_faults(args.fault), delays, args.scale, args.hang_seconds)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(front))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"listening on http://127.0.0.1:{server.server_port}", flush=True)
+    if args.exit_on_eof:
+        sys.stdin.read()
+        os._exit(0)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Run moto's server on 127.0.0.1 for gdctl's tests, demo and bench.
+
+Prints `listening on http://127.0.0.1:PORT` once it accepts requests (port 0, the
+default, lets the OS pick a free one). With --exit-on-eof it exits when its
+stdin closes, so a test process that dies never leaves a server behind.
+"""
+import argparse
+import logging
+import os
+import sys
+import threading
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--exit-on-eof", action="store_true")
+    args = p.parse_args()
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"listening on http://127.0.0.1:{server.server_port}", flush=True)
+    if args.exit_on_eof:
+        sys.stdin.read()
+        os._exit(0)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
