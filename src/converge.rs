@@ -119,10 +119,15 @@ mod tests {
     const ID: &str = "12abc34d567e8fa901bc2d34e56789f0";
 
     /// GuardDuty's restJson1 error shape.
-    fn aws_error(status: u16, code: &'static str, message: &'static str) -> impl Fn() -> HttpResponse {
+    fn aws_error(
+        status: u16,
+        code: &'static str,
+        message: &'static str,
+    ) -> impl Fn() -> HttpResponse {
         move || {
             let body = format!(r#"{{"message":"{message}","__type":"{code}"}}"#);
-            let mut r = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
+            let mut r =
+                HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
             r.headers_mut().insert("Content-Type", "application/json");
             r.headers_mut().insert("x-amzn-ErrorType", code);
             r
@@ -130,17 +135,26 @@ mod tests {
     }
 
     fn client(rules: &[&Rule]) -> Client {
-        mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, rules, |b| b.retry_config(
-            RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1))
-        ))
+        mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, rules, |b| b
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(1))
+            ))
     }
 
     fn none_listed() -> Rule {
-        mock!(Client::list_detectors).then_output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
+        mock!(Client::list_detectors).then_output(|| {
+            ListDetectorsOutput::builder()
+                .set_detector_ids(Some(vec![]))
+                .build()
+        })
     }
 
     fn enable_15() -> Desired {
-        Desired::Enabled { frequency: Some(Frequency::FifteenMinutes) }
+        Desired::Enabled {
+            frequency: Some(Frequency::FifteenMinutes),
+        }
     }
 
     #[tokio::test]
@@ -162,7 +176,11 @@ mod tests {
     async fn losing_the_create_race_converges_the_winner_detector() {
         let list = mock!(Client::list_detectors)
             .sequence()
-            .output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
+            .output(|| {
+                ListDetectorsOutput::builder()
+                    .set_detector_ids(Some(vec![]))
+                    .build()
+            })
             .output(|| ListDetectorsOutput::builder().detector_ids(ID).build())
             .build();
         let create = mock!(Client::create_detector).then_http_response(aws_error(
@@ -180,20 +198,34 @@ mod tests {
         let update = mock!(Client::update_detector)
             .match_requests(|req| {
                 req.detector_id() == Some(ID)
-                    && req.finding_publishing_frequency() == Some(&FindingPublishingFrequency::FifteenMinutes)
+                    && req.finding_publishing_frequency()
+                        == Some(&FindingPublishingFrequency::FifteenMinutes)
             })
             .then_output(|| UpdateDetectorOutput::builder().build());
-        let r = converge(&client(&[&list, &create, &get, &update]), "eu-west-1", enable_15(), false).await;
+        let r = converge(
+            &client(&[&list, &create, &get, &update]),
+            "eu-west-1",
+            enable_15(),
+            false,
+        )
+        .await;
         assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
         assert_eq!(r.detector_id.as_deref(), Some(ID));
         assert_eq!(r.previous_frequency.as_deref(), Some("SIX_HOURS"));
-        assert_eq!((list.num_calls(), create.num_calls(), update.num_calls()), (2, 1, 1));
+        assert_eq!(
+            (list.num_calls(), create.num_calls(), update.num_calls()),
+            (2, 1, 1)
+        );
     }
 
     #[tokio::test]
     async fn a_refused_create_with_nothing_there_fails_with_the_services_error() {
         let list = none_listed();
-        let create = mock!(Client::create_detector).then_http_response(aws_error(400, "BadRequestException", "nope"));
+        let create = mock!(Client::create_detector).then_http_response(aws_error(
+            400,
+            "BadRequestException",
+            "nope",
+        ));
         let r = converge(&client(&[&list, &create]), "eu-west-1", enable_15(), false).await;
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.error.unwrap().code, "BadRequestException");
@@ -210,7 +242,10 @@ mod tests {
         assert_eq!(r.outcome, Outcome::Failed);
         let e = r.error.unwrap();
         assert_eq!(e.code, "UnrecognizedClientException");
-        assert_eq!(e.message, "The security token included in the request is invalid.");
+        assert_eq!(
+            e.message,
+            "The security token included in the request is invalid."
+        );
         assert!(e.hint.unwrap().contains("not be enabled"));
         assert_eq!(list.num_calls(), 1, "a 403 is not retried");
     }
@@ -219,7 +254,11 @@ mod tests {
     async fn server_errors_are_retried_then_fail_the_region() {
         let list = mock!(Client::list_detectors)
             .sequence()
-            .http_response(aws_error(500, "InternalServerErrorException", "Internal server error."))
+            .http_response(aws_error(
+                500,
+                "InternalServerErrorException",
+                "Internal server error.",
+            ))
             .repeatedly()
             .build();
         let r = converge(&client(&[&list]), "eu-west-1", Desired::Deleted, false).await;
@@ -230,12 +269,26 @@ mod tests {
 
     #[tokio::test]
     async fn dry_run_makes_no_write_call() {
-        let list = mock!(Client::list_detectors).then_output(|| ListDetectorsOutput::builder().detector_ids(ID).build());
+        let list = mock!(Client::list_detectors)
+            .then_output(|| ListDetectorsOutput::builder().detector_ids(ID).build());
         let get = mock!(Client::get_detector).then_output(|| {
-            GetDetectorOutput::builder().status(DetectorStatus::Enabled).service_role("role").build()
+            GetDetectorOutput::builder()
+                .status(DetectorStatus::Enabled)
+                .service_role("role")
+                .build()
         });
-        let delete = mock!(Client::delete_detector).then_http_response(aws_error(500, "Unexpected", "write call"));
-        let r = converge(&client(&[&list, &get, &delete]), "eu-west-1", Desired::Deleted, true).await;
+        let delete = mock!(Client::delete_detector).then_http_response(aws_error(
+            500,
+            "Unexpected",
+            "write call",
+        ));
+        let r = converge(
+            &client(&[&list, &get, &delete]),
+            "eu-west-1",
+            Desired::Deleted,
+            true,
+        )
+        .await;
         assert_eq!(r.outcome, Outcome::Deleted);
         assert_eq!(delete.num_calls(), 0);
     }

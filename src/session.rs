@@ -5,7 +5,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_runtime::env_config::file::EnvConfigFiles;
-use aws_sdk_guardduty::error::DisplayErrorContext;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_types::os_shim_internal::{Env, Fs};
 use tracing::debug;
@@ -57,7 +56,7 @@ impl Session {
         let credentials = provider
             .provide_credentials()
             .await
-            .map_err(|e| SetupError::NoCredentials(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| SetupError::NoCredentials(format!("{:#}", anyhow::Error::new(e))))?;
         debug!(home_region, "configuration and credentials loaded");
         let config = config
             .into_builder()

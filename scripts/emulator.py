@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# (Not named moto.py: that would shadow the moto package it imports.)
 """Run moto's server on 127.0.0.1 for gdctl's tests, demo and bench.
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts requests (port 0, the

@@ -1,0 +1,368 @@
+//! The end-to-end harness: the real `gdctl` binary against moto on loopback.
+//!
+//! One moto server per test binary, warmed once (moto builds each service's
+//! backend on first touch, which costs seconds). Each test gets its own AWS
+//! account on it (STS AssumeRole into a fresh account id: moto keeps state per
+//! account), so tests run in parallel without seeing each other's detectors.
+//! State is checked through the SDK talking to moto directly, never through
+//! gdctl's own words alone.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use aws_credential_types::Credentials;
+use aws_sdk_guardduty::types::{DetectorStatus, FindingPublishingFrequency};
+use aws_types::region::Region;
+
+pub const HOME_REGION: &str = "us-east-1";
+
+/// A helper process (moto or the fault front) on a loopback port. It exits
+/// when its stdin closes, so even a crashed test leaves nothing running.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("GDCTL_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join(".venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{} not found: run `scripts/test.sh`, which installs the pinned moto into .venv",
+        p.display()
+    );
+    p
+}
+
+fn spawn(script: &str, args: &[&str]) -> Server {
+    let mut child = Command::new(python())
+        .arg(manifest_dir().join("scripts").join(script))
+        .args(args)
+        .arg("--exit-on-eof")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {script}: {e}"));
+    // The script prints its address once it accepts connections.
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{script} did not start: {line:?}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    Server { child, url }
+}
+
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// The binary's shared moto server, started and warmed on first use.
+pub fn moto() -> &'static Server {
+    static MOTO: OnceLock<Server> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let server = spawn("emulator.py", &[]);
+        let warm = Account::default_for(&server.url);
+        block_on(async {
+            ec2(&server.url, &warm)
+                .describe_regions()
+                .all_regions(true)
+                .send()
+                .await
+                .unwrap();
+            guardduty(&server.url, &warm, HOME_REGION)
+                .list_detectors()
+                .send()
+                .await
+                .unwrap();
+        });
+        server
+    })
+}
+
+/// The fault front (scripts/front.py) between gdctl and the shared moto.
+pub fn front(faults: &[&str]) -> Server {
+    let mut args = vec!["--upstream", &moto().url];
+    for f in faults {
+        args.extend(["--fault", f]);
+    }
+    spawn("front.py", &args)
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub key: String,
+    pub secret: String,
+    pub token: Option<String>,
+}
+
+impl Account {
+    fn default_for(_url: &str) -> Account {
+        Account {
+            key: "testing".into(),
+            secret: "testing".into(),
+            token: None,
+        }
+    }
+
+    /// A fresh, empty account on the shared moto.
+    pub fn fresh() -> Account {
+        static NEXT: AtomicU64 = AtomicU64::new(100_000_000_001);
+        let id = NEXT.fetch_add(1, Ordering::SeqCst);
+        let url = &moto().url;
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version_latest()
+                .http_client(aws_smithy_http_client::Builder::new().build_http())
+                .region(Region::new(HOME_REGION))
+                .endpoint_url(url)
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+                .build(),
+        );
+        let out = block_on(
+            sts.assume_role()
+                .role_arn(format!("arn:aws:iam::{id}:role/gdctl-test"))
+                .role_session_name("gdctl-test")
+                .send(),
+        )
+        .unwrap();
+        let c = out.credentials().unwrap();
+        Account {
+            key: c.access_key_id().into(),
+            secret: c.secret_access_key().into(),
+            token: Some(c.session_token().into()),
+        }
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials::new(&self.key, &self.secret, self.token.clone(), None, "test")
+    }
+}
+
+fn sdk_config(url: &str, account: &Account, region: &str) -> aws_types::SdkConfig {
+    aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(url)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(account.credentials()),
+        )
+        .build()
+}
+
+fn guardduty(url: &str, account: &Account, region: &str) -> aws_sdk_guardduty::Client {
+    aws_sdk_guardduty::Client::new(&sdk_config(url, account, region))
+}
+
+fn ec2(url: &str, account: &Account) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&sdk_config(url, account, HOME_REGION))
+}
+
+/// A detector as the independent client sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub id: String,
+    pub enabled: bool,
+    pub frequency: String,
+}
+
+/// One test's world: a fresh account on moto, a scratch HOME, and the endpoint
+/// gdctl is pointed at (moto itself, or a fault front before it).
+pub struct World {
+    pub account: Account,
+    pub endpoint: String,
+    pub home: tempfile::TempDir,
+}
+
+impl World {
+    pub fn new() -> World {
+        World::via(&moto().url)
+    }
+
+    pub fn via(endpoint: &str) -> World {
+        World {
+            account: Account::fresh(),
+            endpoint: endpoint.to_string(),
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// `gdctl` with a clean environment: this world's credentials, home region
+    /// and endpoint; no real AWS files; the metadata service never probed.
+    pub fn gdctl(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = self.bare_gdctl(args);
+        cmd.env("AWS_ACCESS_KEY_ID", &self.account.key)
+            .env("AWS_SECRET_ACCESS_KEY", &self.account.secret)
+            .env("AWS_REGION", HOME_REGION)
+            .env("AWS_ENDPOINT_URL", &self.endpoint);
+        if let Some(t) = &self.account.token {
+            cmd.env("AWS_SESSION_TOKEN", t);
+        }
+        cmd
+    }
+
+    /// `gdctl` with no credentials, region or endpoint set at all.
+    pub fn bare_gdctl(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("gdctl").unwrap();
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home.path().join("aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .timeout(std::time::Duration::from_secs(120));
+        cmd
+    }
+
+    /// Run gdctl with `--output json`; the exit code and the parsed document.
+    pub fn json(&self, args: &[&str]) -> (i32, serde_json::Value) {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        let out = self.gdctl(&all).output().unwrap();
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap(), doc)
+    }
+
+    /// Independent of gdctl: talks to moto directly, whatever `endpoint` is.
+    pub fn gd(&self, region: &str) -> aws_sdk_guardduty::Client {
+        guardduty(&moto().url, &self.account, region)
+    }
+
+    /// Every region DescribeRegions(AllRegions) returns, with its opt-in status.
+    pub fn regions(&self) -> Vec<(String, String)> {
+        let out = block_on(
+            ec2(&moto().url, &self.account)
+                .describe_regions()
+                .all_regions(true)
+                .send(),
+        )
+        .unwrap();
+        out.regions()
+            .iter()
+            .map(|r| {
+                (
+                    r.region_name().unwrap().to_string(),
+                    r.opt_in_status().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Regions gdctl should work on from the home region: opted in, same partition.
+    pub fn target_regions(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .regions()
+            .into_iter()
+            .filter(|(name, status)| {
+                status != "not-opted-in" && !name.starts_with("cn-") && !name.starts_with("us-gov-")
+            })
+            .map(|(n, _)| n)
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn detectors(&self, region: &str) -> Vec<Seen> {
+        block_on(async {
+            let gd = self.gd(region);
+            let ids = gd
+                .list_detectors()
+                .send()
+                .await
+                .unwrap()
+                .detector_ids
+                .unwrap_or_default();
+            let mut seen = Vec::new();
+            for id in ids {
+                let d = gd.get_detector().detector_id(&id).send().await.unwrap();
+                seen.push(Seen {
+                    enabled: d.status == Some(DetectorStatus::Enabled),
+                    frequency: d
+                        .finding_publishing_frequency
+                        .map(|f| f.as_str().to_string())
+                        .unwrap_or_default(),
+                    id,
+                });
+            }
+            seen
+        })
+    }
+
+    /// Every region's detectors, not-opted-in regions included.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<Seen>> {
+        self.regions()
+            .into_iter()
+            .map(|(r, _)| (r.clone(), self.detectors(&r)))
+            .collect()
+    }
+
+    pub fn create_detector(&self, region: &str, enabled: bool, frequency: &str) -> String {
+        block_on(
+            self.gd(region)
+                .create_detector()
+                .enable(enabled)
+                .finding_publishing_frequency(FindingPublishingFrequency::from(frequency))
+                .send(),
+        )
+        .unwrap()
+        .detector_id
+        .unwrap()
+    }
+}
+
+/// The region entries of a gdctl JSON report, by region name.
+pub fn by_region(doc: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    doc["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["region"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+pub fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
