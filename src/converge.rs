@@ -13,7 +13,8 @@ pub async fn converge(
     desired: Desired,
     dry_run: bool,
 ) -> RegionReport {
-    let existing = match observe(client).await {
+    let full = desired != Desired::Deleted;
+    let existing = match observe(client, full).await {
         Ok(d) => d,
         Err(e) => return RegionReport::failed(region, e),
     };
@@ -27,7 +28,7 @@ pub async fn converge(
         // look again and converge what is there now.
         Err(ExecError::CreateRefused(first)) => {
             debug!(region, error = %first, "create refused; looking again");
-            let existing = match observe(client).await {
+            let existing = match observe(client, full).await {
                 Ok(d) if !d.is_empty() => d,
                 Ok(_) => return RegionReport::failed(region, first),
                 Err(e) => return RegionReport::failed(region, e),

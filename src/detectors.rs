@@ -8,8 +8,10 @@ use crate::cli::Frequency;
 use crate::error::RegionError;
 use crate::plan::{Action, Detector};
 
-/// ListDetectors (every page), then GetDetector for each.
-pub async fn observe(client: &Client) -> Result<Vec<Detector>, RegionError> {
+/// ListDetectors (every page), then GetDetector for each when `describe` is
+/// set. Deleting needs only the ids, so `disable` skips that round trip; the
+/// detectors are then reported as not enabled with no known frequency.
+pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, RegionError> {
     let ids: Vec<String> = client
         .list_detectors()
         .into_paginator()
@@ -18,6 +20,16 @@ pub async fn observe(client: &Client) -> Result<Vec<Detector>, RegionError> {
         .collect::<Result<_, _>>()
         .await
         .map_err(|e| RegionError::from_sdk(&e))?;
+    if !describe {
+        return Ok(ids
+            .into_iter()
+            .map(|id| Detector {
+                id,
+                enabled: false,
+                frequency: None,
+            })
+            .collect());
+    }
     let mut detectors = Vec::with_capacity(ids.len());
     for id in ids {
         let d = client

@@ -7,6 +7,7 @@ mod converge;
 mod detectors;
 mod error;
 mod fanout;
+mod http;
 mod output;
 mod plan;
 mod prompt;

@@ -5,7 +5,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_runtime::env_config::file::EnvConfigFiles;
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_types::os_shim_internal::{Env, Fs};
 use tracing::debug;
 
@@ -27,10 +26,8 @@ impl Session {
             check_profile_exists(&name).await?;
         }
 
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).http_client(crate::http::client());
         if let Some(p) = &g.profile {
             loader = loader.profile_name(p);
         }

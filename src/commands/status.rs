@@ -15,7 +15,7 @@ pub async fn run(ctx: &Context<'_>, args: &StatusArgs, printer: &mut Printer<'_>
         false,
         Some(printer),
         |client, region| async move {
-            let existing = match observe(&client).await {
+            let existing = match observe(&client, true).await {
                 Ok(d) => d,
                 Err(e) => return RegionReport::failed(&region, e),
             };

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""gdctl against the sequential ways, on moto behind a front that adds real-world
+round trips per region. Prints a markdown table and writes the same figures as JSON.
+
+Each case starts from the same state in a fresh account (STS AssumeRole on moto):
+  gdctl enable --frequency fifteen-minutes   on an empty account
+  gdctl enable                               again: everything unchanged
+  gdctl status
+  gdctl disable --yes                        every region enabled before
+  boto3 loop                                 describe_regions, then create_detector region after region
+  aws CLI loop                               aws ec2 describe-regions, then aws guardduty create-detector per region
+
+Every request waits (service_ms + rtt_ms[its region]) * scale in the front.
+gdctl's lower bound is the discovery call plus the slowest region's chain of
+sequential calls (gdctl's own call plan, below).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PY = sys.executable
+
+# gdctl's calls per region, in sequence, for each case (the discovery call,
+# DescribeRegions in the home region, comes first in every case).
+GDCTL_CASES = [
+    ("gdctl enable --frequency fifteen-minutes", ["enable", "--frequency", "fifteen-minutes"], "empty", 2),  # List, Create
+    ("gdctl enable (again, unchanged)", ["enable"], "enabled", 2),  # List, Get
+    ("gdctl status", ["status"], "enabled", 2),  # List, Get
+    ("gdctl disable --yes", ["disable", "--yes"], "enabled", 2),  # List, Delete
+]
+PEER_CASES = [
+    ("boto3 loop", [PY, str(HERE / "boto3_loop.py")], "empty"),
+    ("aws CLI loop", ["bash", str(HERE / "cli_loop.sh")], "empty"),
+]
+
+
+def start(script, *args):
+    p = subprocess.Popen([PY, str(ROOT / "scripts" / script), *args, "--exit-on-eof"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline().strip()
+    if not line.startswith("listening on http://127.0.0.1:"):
+        sys.exit(f"{script} did not start: {line!r}")
+    return p, line.removeprefix("listening on ")
+
+
+def client(service, moto, creds, region):
+    return boto3.client(service, region_name=region, endpoint_url=moto, **creds)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.table = json.loads(Path(args.table).read_text())
+        self.home = self.table["home"]
+        self.moto_proc, self.moto = start("emulator.py")
+        self.front_proc, self.front = start("front.py", "--upstream", self.moto, "--delays", args.table,
+                                            "--scale", str(args.scale))
+        self.next_account = 200_000_000_001
+        base = dict(aws_access_key_id="bench", aws_secret_access_key="bench")
+        regions = client("ec2", self.moto, base, self.home).describe_regions(AllRegions=True)["Regions"]
+        partition = lambda r: "cn" if r.startswith("cn-") else "gov" if r.startswith("us-gov-") else "aws"
+        self.targets = sorted(r["RegionName"] for r in regions
+                              if r["OptInStatus"] != "not-opted-in"
+                              and partition(r["RegionName"]) == partition(self.home))
+
+    def delay(self, region):
+        rtt = self.table["rtt_ms"].get(region, max(self.table["rtt_ms"].values()))
+        return (self.table["service_ms"] + rtt) * self.args.scale / 1000.0
+
+    def bound(self, chain):
+        return self.delay(self.home) + chain * max(self.delay(r) for r in self.targets)
+
+    def sequential_estimate(self):
+        """What a one-call-per-region loop must wait at least."""
+        return self.delay(self.home) + sum(self.delay(r) for r in self.targets)
+
+    def fresh_account(self, state):
+        """A new account on moto, warmed (moto builds backends on first touch)
+        and put in `state`, all directly on moto: none of it is timed."""
+        account = self.next_account
+        self.next_account += 1
+        sts = client("sts", self.moto, dict(aws_access_key_id="bench", aws_secret_access_key="bench"), "us-east-1")
+        c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/bench", RoleSessionName="bench")["Credentials"]
+        creds = dict(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                     aws_session_token=c["SessionToken"])
+        client("ec2", self.moto, creds, self.home).describe_regions(AllRegions=True)
+        for r in self.targets:
+            gd = client("guardduty", self.moto, creds, r)
+            gd.list_detectors()
+            if state == "enabled":
+                gd.create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
+        return creds
+
+    def env(self, creds):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ACCESS_KEY_ID=creds["aws_access_key_id"],
+            AWS_SECRET_ACCESS_KEY=creds["aws_secret_access_key"],
+            AWS_SESSION_TOKEN=creds["aws_session_token"],
+            AWS_REGION=self.home, AWS_DEFAULT_REGION=self.home,
+            AWS_ENDPOINT_URL=self.front, AWS_EC2_METADATA_DISABLED="true",
+            AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+            PATH=f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        )
+        return env
+
+    def measure(self, argv, env):
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = p.stdout.read() + p.stderr.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            sys.exit(f"{' '.join(map(str, argv))} exited {code}:\n{out.decode(errors='replace')}")
+        return dict(wall=wall, cpu=ru.ru_utime + ru.ru_stime, rss_mb=ru.ru_maxrss / 1024.0)
+
+    def run(self):
+        cases = [(n, [self.args.gdctl, *a], s, chain) for n, a, s, chain in GDCTL_CASES]
+        cases += [(n, argv, s, None) for n, argv, s in PEER_CASES]
+        samples = {name: [] for name, *_ in cases}
+        for _ in range(self.args.repeat):
+            for name, argv, state, _ in cases:
+                samples[name].append(self.measure(argv, self.env(self.fresh_account(state))))
+        results = []
+        for name, argv, state, chain in cases:
+            s = samples[name]
+            walls = [x["wall"] for x in s]
+            row = dict(case=name, runs=len(s),
+                       wall_median=statistics.median(walls), wall_min=min(walls), wall_max=max(walls),
+                       cpu_median=statistics.median(x["cpu"] for x in s),
+                       rss_peak_mb=max(x["rss_mb"] for x in s))
+            if chain is not None:
+                row["calls_per_region"] = chain
+                row["bound"] = self.bound(chain)
+                row["ratio_to_bound"] = row["wall_median"] / row["bound"] if row["bound"] else None
+                row["cpu_ms_per_region"] = row["cpu_median"] * 1000 / len(self.targets)
+            results.append(row)
+        gdctl_enable = results[0]["wall_median"]
+        for row in results:
+            if row["case"] in dict((n, 1) for n, *_ in PEER_CASES):
+                row["ratio_to_gdctl_enable"] = row["wall_median"] / gdctl_enable
+        return dict(scale=self.args.scale, home=self.home, service_ms=self.table["service_ms"],
+                    regions=len(self.targets), sequential_estimate=self.sequential_estimate(),
+                    machine=machine(), results=results, targets=self.targets)
+
+    def close(self):
+        for p in (self.front_proc, self.moto_proc):
+            p.kill()
+            p.wait()
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    return f"{os.cpu_count()} cores, {cpu}"
+
+
+def markdown(doc):
+    f = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"
+    lines = [
+        f"{doc['regions']} regions from {doc['home']}, scale {doc['scale']} "
+        f"(service {doc['service_ms']} ms + round trip per request); {doc['machine']}",
+        "",
+        "| case | runs | median s | min s | max s | CPU s | peak RSS MB | lower bound s | / bound | peer / gdctl enable |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in doc["results"]:
+        lines.append(
+            f"| {r['case']} | {r['runs']} | {f(r['wall_median'])} | {f(r['wall_min'])} | {f(r['wall_max'])} "
+            f"| {f(r['cpu_median'])} | {f(r['rss_peak_mb'], 1)} | {f(r.get('bound'))} "
+            f"| {f(r.get('ratio_to_bound'), 2)} | {f(r.get('ratio_to_gdctl_enable'), 1)} |")
+    return "\n".join(lines)
+
+
+def verdicts(doc):
+    out = []
+    for r in doc["results"]:
+        if "bound" not in r:
+            continue
+        if doc["scale"] > 0:
+            ok = r["ratio_to_bound"] <= 1.10
+            out.append(f"{'PASS' if ok else 'MISS'} {r['case']}: {r['ratio_to_bound']:.2f}x its lower bound (target <= 1.10x)")
+        else:
+            ok = r["cpu_ms_per_region"] <= 1.0
+            out.append(f"{'PASS' if ok else 'MISS'} {r['case']}: {r['cpu_ms_per_region']:.2f} ms CPU per region (target <= 1 ms)")
+        ok = r["rss_peak_mb"] <= 20
+        out.append(f"{'PASS' if ok else 'MISS'} {r['case']}: peak RSS {r['rss_peak_mb']:.1f} MB (target <= 20 MB)")
+    seq = doc["sequential_estimate"]
+    out.append(f"a one-call-per-region loop waits at least {seq:.3f} s here (sum of the delays); "
+               f"gdctl's bound is the slowest chain, so the table implies at most ~"
+               f"{seq / max(doc['results'][0]['bound'] or 1e-9, 1e-9):.1f}x between them at this scale")
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gdctl", default=str(ROOT / "target" / "release" / "gdctl"))
+    p.add_argument("--table", default=str(HERE / "rtt-ap-northeast-2.json"))
+    p.add_argument("--scale", type=float, default=1.0, help="0 = no delay: pure CPU cost")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--json", default=str(ROOT / "target" / "bench" / "bench.json"))
+    args = p.parse_args()
+    if args.repeat < 1 or args.scale < 0:
+        sys.exit("--repeat must be >= 1 and --scale >= 0")
+
+    bench = Bench(args)
+    try:
+        doc = bench.run()
+    finally:
+        bench.close()
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    print(markdown(doc))
+    print()
+    print("\n".join(verdicts(doc)))
+    print(f"\nJSON: {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Try gdctl without AWS: start moto on a free loopback port, run
+# enable -> status -> disable against it, and stop it again.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+. scripts/venv.sh
+venv_ensure "$root" scripts/requirements.txt
+
+gdctl="${GDCTL:-}"
+if [ -z "$gdctl" ]; then
+  cargo build --locked --quiet
+  gdctl="$root/target/debug/gdctl"
+fi
+
+# moto exits when this script does (its stdin closes).
+coproc MOTO { exec "$root/.venv/bin/python" scripts/emulator.py --exit-on-eof; }
+read -r line <&"${MOTO[0]}"
+endpoint="${line#listening on }"
+
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="$endpoint"
+# Nothing from your own AWS setup may redirect or sign these calls.
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN $(env | grep -o '^AWS_ENDPOINT_URL_[A-Z_]*' || true)
+
+run() { echo; echo "\$ gdctl $*"; "$gdctl" "$@" || echo "(exit $?)"; }
+echo "moto is listening on $endpoint (an emulator: nothing here reaches AWS)"
+run status --check
+run enable --frequency fifteen-minutes
+run enable
+run status --check --frequency fifteen-minutes
+run disable --suspend --regions eu-west-1
+run status --check
+run disable --yes
+run status
