@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, then the real binary end to end against moto
-# on loopback. Installs the pinned moto into .venv first if it is missing.
+# on loopback, and one pass of the bench. Installs the pinned moto (and the
+# bench's boto3 and aws CLI) into .venv first if they are missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 . scripts/venv.sh
-venv_ensure "$root" scripts/requirements.txt
+venv_ensure "$root" bench/requirements.txt
 
 # Never reach for real AWS: no metadata probe, and every test sets its own
 # dummy credentials and a 127.0.0.1 endpoint.

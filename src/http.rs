@@ -66,3 +66,37 @@ impl HttpConnector for Route {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_async::rt::sleep::TokioSleep;
+    use aws_smithy_async::time::SystemTimeSource;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    /// What a client sends first tells the two paths apart: "GET" in clear,
+    /// or a TLS handshake record (0x16).
+    #[tokio::test]
+    async fn http_goes_in_clear_and_https_through_tls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let components = RuntimeComponentsBuilder::for_tests()
+            .with_sleep_impl(Some(TokioSleep::new()))
+            .with_time_source(Some(SystemTimeSource::new()))
+            .build()
+            .unwrap();
+        let connector =
+            client().http_connector(&HttpConnectorSettings::builder().build(), &components);
+        for (scheme, first_byte) in [("http", b'G'), ("https", 0x16)] {
+            let request = HttpRequest::get(format!("{scheme}://127.0.0.1:{port}/")).unwrap();
+            let call = tokio::spawn(connector.call(request));
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut byte = [0u8; 1];
+            socket.read_exact(&mut byte).await.unwrap();
+            assert_eq!(byte[0], first_byte, "{scheme}");
+            call.abort();
+        }
+    }
+}

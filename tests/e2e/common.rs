@@ -37,11 +37,11 @@ impl Drop for Server {
     }
 }
 
-fn manifest_dir() -> PathBuf {
+pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     let p = std::env::var_os("GDCTL_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest_dir().join(".venv/bin/python"));

@@ -1,0 +1,57 @@
+//! The bench must keep running: one pass at scale 0 (no delays), its JSON parsed.
+//! Timings are the bench's business; nothing here asserts one.
+
+use crate::common::*;
+
+#[test]
+fn bench_runs_at_scale_zero_and_writes_json() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_dir.path().join("bench.json");
+    let out = std::process::Command::new(python())
+        .arg(manifest_dir().join("bench/bench.py"))
+        .args([
+            "--scale",
+            "0",
+            "--repeat",
+            "1",
+            "--gdctl",
+            env!("CARGO_BIN_EXE_gdctl"),
+        ])
+        .arg("--json")
+        .arg(&json)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    assert!(
+        stdout_of(&out).contains("| case | runs | median s"),
+        "{}",
+        stdout_of(&out)
+    );
+
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["scale"], 0.0);
+    let cases: Vec<&str> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["case"].as_str().unwrap())
+        .collect();
+    assert_eq!(cases.len(), 6, "{cases:?}");
+    assert!(cases.contains(&"boto3 loop") && cases.contains(&"aws CLI loop"));
+    for r in doc["results"].as_array().unwrap() {
+        assert_eq!(r["runs"], 1);
+        assert!(r["wall_median"].as_f64().unwrap() > 0.0);
+        assert!(r["rss_peak_mb"].as_f64().unwrap() > 0.0);
+        if r["case"].as_str().unwrap().starts_with("gdctl") {
+            assert_eq!(r["bound"], 0.0, "no delay, no bound");
+            assert!(r["cpu_ms_per_region"].as_f64().is_some());
+        }
+    }
+    assert_eq!(doc["regions"], doc["targets"].as_array().unwrap().len());
+}
