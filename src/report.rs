@@ -65,7 +65,8 @@ pub struct Summary {
     /// `status --check` only: regions that do not meet the check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out_of_line: Option<usize>,
-    pub outcomes: BTreeMap<&'static str, usize>,
+    /// Regions per outcome (the plain names, also on a dry run: see `dry_run`).
+    pub outcomes: BTreeMap<Outcome, usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,7 +96,7 @@ impl Report {
         let checked = regions.iter().any(|r| r.in_line.is_some());
         let mut outcomes = BTreeMap::new();
         for r in &regions {
-            *outcomes.entry(r.outcome.label(dry_run)).or_insert(0) += 1;
+            *outcomes.entry(r.outcome).or_insert(0) += 1;
         }
         let summary = Summary {
             targets: regions.len(),
@@ -154,7 +155,7 @@ mod tests {
         );
         let names: Vec<_> = r.regions.iter().map(|r| r.region.as_str()).collect();
         assert_eq!(names, ["ap-south-1", "eu-west-1", "us-east-1"]);
-        assert_eq!(r.summary.outcomes["created"], 2);
+        assert_eq!(r.summary.outcomes[&Outcome::Created], 2);
         assert_eq!(r.summary.skipped, 1);
         assert_eq!(r.exit_code(), ExitCode::SUCCESS);
     }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use crate::plan::Outcome;
-use crate::report::{RegionReport, Report, State};
+use crate::report::{RegionReport, Report};
 
 const ID_WIDTH: usize = 32;
 
@@ -91,7 +91,7 @@ fn detail(r: &RegionReport) -> String {
         (None, Some(f)) => f.clone(),
         (_, None) => match (r.outcome, r.status) {
             (Outcome::Created, _) => "service default frequency".to_string(),
-            (_, Some(State::NotEnabled)) => "no detector".to_string(),
+            (Outcome::Absent | Outcome::NotEnabled, _) => "no detector".to_string(),
             _ => String::new(),
         },
     };
@@ -110,8 +110,8 @@ fn summary(report: &Report) -> String {
     let outcomes: Vec<String> = s
         .outcomes
         .iter()
-        .filter(|(label, _)| **label != "failed")
-        .map(|(label, n)| format!("{n} {label}"))
+        .filter(|(outcome, _)| **outcome != Outcome::Failed)
+        .map(|(outcome, n)| format!("{n} {}", outcome.label(report.dry_run)))
         .collect();
     let mut line = format!(
         "{}: {} target region{}",

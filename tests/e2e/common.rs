@@ -219,7 +219,11 @@ impl World {
     /// `gdctl` with a clean environment: this world's credentials, home region
     /// and endpoint; no real AWS files; the metadata service never probed.
     pub fn gdctl(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = self.bare_gdctl(args);
+        let cmd = self.bare_gdctl(args);
+        self.with_account(cmd)
+    }
+
+    fn with_account(&self, mut cmd: assert_cmd::Command) -> assert_cmd::Command {
         cmd.env("AWS_ACCESS_KEY_ID", &self.account.key)
             .env("AWS_SECRET_ACCESS_KEY", &self.account.secret)
             .env("AWS_REGION", HOME_REGION)
@@ -233,8 +237,27 @@ impl World {
     /// `gdctl` with no credentials, region or endpoint set at all.
     pub fn bare_gdctl(&self, args: &[&str]) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::cargo_bin("gdctl").unwrap();
-        cmd.args(args)
-            .env_clear()
+        cmd.args(args);
+        self.isolate(cmd)
+    }
+
+    /// `gdctl` on a pseudo-terminal (util-linux `script`), as a person runs it,
+    /// with `typed` on its standard input.
+    pub fn gdctl_at_terminal(&self, args: &[&str], typed: &str) -> std::process::Output {
+        assert!(args
+            .iter()
+            .all(|a| !a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))));
+        let line = format!("{} {}", env!("CARGO_BIN_EXE_gdctl"), args.join(" "));
+        let mut cmd = assert_cmd::Command::new("script");
+        cmd.args(["-q", "-e", "-c", &line, "/dev/null"]);
+        self.with_account(self.isolate(cmd))
+            .write_stdin(typed)
+            .output()
+            .unwrap()
+    }
+
+    fn isolate(&self, mut cmd: assert_cmd::Command) -> assert_cmd::Command {
+        cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))

@@ -68,3 +68,37 @@ fn suspend_keeps_the_detector_and_enable_resumes_it() {
         }]
     );
 }
+
+#[test]
+fn at_a_terminal_deletion_waits_for_a_yes() {
+    let w = World::new();
+    let id = w.create_detector("eu-west-1", true, "SIX_HOURS");
+    let args = ["disable", "--regions", "eu-west-1,eu-west-2"];
+
+    let out = w.gdctl_at_terminal(&args, "n\n");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout_of(&out));
+    let shown = stdout_of(&out); // the pty merges stdout and stderr
+    assert!(shown.contains(&id) && shown.contains("[y/N]"), "{shown}");
+    assert!(shown.contains("nothing was deleted"), "{shown}");
+    assert_eq!(
+        w.detectors("eu-west-1").len(),
+        1,
+        "a no must change nothing"
+    );
+
+    let out = w.gdctl_at_terminal(&args, "y\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert!(w.detectors("eu-west-1").is_empty());
+
+    // --yes does not ask; a region with nothing to delete is not asked about.
+    w.create_detector("eu-west-1", true, "SIX_HOURS");
+    let out = w.gdctl_at_terminal(&[&args[..], &["--yes"]].concat(), "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stdout_of(&out).contains("[y/N]"));
+    let out = w.gdctl_at_terminal(&args, "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        !stdout_of(&out).contains("[y/N]"),
+        "nothing left to delete, nothing to ask"
+    );
+}
