@@ -15,7 +15,8 @@ the request's SigV4 credential scope (Authorization: ... Credential=KEY/DATE/REG
                               BadRequestException "a detector already exists"
 
   --delays FILE               JSON {"home": "...", "service_ms": 20, "rtt_ms": {REGION: MS}}:
-                              every request waits service_ms + rtt_ms[REGION], times --scale
+                              every request takes service_ms + rtt_ms[REGION] (times --scale)
+                              in all: moto's own time counts as part of the service time
 
 Errors use AWS's wire shapes: JSON with x-amzn-ErrorType for GuardDuty (restJson1),
 XML <Response><Errors> for EC2 (query). Prints `listening on http://127.0.0.1:PORT`
@@ -92,9 +93,7 @@ def make_handler(front):
             body = self.rfile.read(length) if length else b""
             m = SCOPE.search(self.headers.get("Authorization", ""))
             region, service = (m.group(1), m.group(2)) if m else ("", "")
-            delay = front.delay_for(region)
-            if delay:
-                time.sleep(delay)
+            started = time.monotonic()
             answer = self.fault(region, service, body)
             if answer == "hang":
                 # Hold the request unanswered, then drop the connection.
@@ -104,6 +103,9 @@ def make_handler(front):
             if answer is None:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
                 answer = front.forward(self.command, self.path, headers, body)
+            # The table gives each request's whole latency; moto's own time is
+            # part of it, not added on top.
+            time.sleep(max(0.0, front.delay_for(region) - (time.monotonic() - started)))
             status, headers, payload = answer
             self.send_response(status)
             for k, v in headers:

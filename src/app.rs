@@ -3,15 +3,30 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, OutputFormat};
+use crate::cli::{Cli, Command, DisableArgs, OutputFormat, StatusArgs};
 use crate::commands::{disable, enable, status, Context};
 use crate::error::SetupError;
+use crate::features::Wanted;
 use crate::output::Printer;
+use crate::plan::Desired;
 use crate::regions;
 use crate::session::Session;
 
+/// A command with its input checked.
+enum Intent<'a> {
+    Enable(Desired, bool),
+    Disable(&'a DisableArgs),
+    Status(&'a StatusArgs, Option<Wanted>),
+}
+
 pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode, SetupError> {
     let g = &cli.global;
+    // Everything the user typed is checked before the first call.
+    let intent = match &cli.command {
+        Command::Enable(args) => Intent::Enable(enable::desired(args)?, args.dry_run),
+        Command::Disable(args) => Intent::Disable(args),
+        Command::Status(args) => Intent::Status(args, status::wanted_features(args)?),
+    };
     let session = Session::load(g).await?;
     let home = &session.home_region;
     let described =
@@ -29,10 +44,14 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         selection: &selection,
         global: g,
     };
-    let report = match &cli.command {
-        Command::Enable(args) => enable::run(&ctx, args, &mut printer).await,
-        Command::Disable(args) => disable::run(&ctx, args, &mut printer).await?,
-        Command::Status(args) => status::run(&ctx, args, &mut printer).await,
+    let report = match &intent {
+        Intent::Enable(desired, dry_run) => {
+            enable::run(&ctx, desired, *dry_run, &mut printer).await
+        }
+        Intent::Disable(args) => disable::run(&ctx, args, &mut printer).await?,
+        Intent::Status(args, features) => {
+            status::run(&ctx, args, features.as_ref(), &mut printer).await
+        }
     };
     match printer.finish(&report) {
         Ok(()) => Ok(report.exit_code()),

@@ -95,6 +95,30 @@ pub struct EnableArgs {
     #[arg(long, value_enum)]
     pub frequency: Option<Frequency>,
 
+    /// Protection plans to turn on, comma separated: s3-data-events,
+    /// eks-audit-logs, ebs-malware-protection, rds-login-events,
+    /// lambda-network-logs, runtime-monitoring (or eks-runtime-monitoring), or
+    /// `none`. Every plan not named is turned off. Without --features, existing
+    /// detectors keep theirs, and a NEW detector gets the service default:
+    /// every plan except runtime monitoring turned on, which costs money.
+    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...")]
+    pub features: Option<Vec<String>>,
+
+    /// With runtime-monitoring: the agents GuardDuty manages, comma
+    /// separated: eks, ecs-fargate, ec2 (the others are turned off).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "AGENT,...",
+        requires = "features"
+    )]
+    pub runtime_agents: Vec<String>,
+
+    /// Tag the detectors gdctl creates, and add the tag where an existing
+    /// detector lacks it (repeatable). Other tags are left alone.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = crate::tags::parse_tag)]
+    pub tags: Vec<(String, String)>,
+
     /// Read only: print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -111,6 +135,11 @@ pub struct DisableArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
+    /// Only delete (or suspend) detectors carrying this tag; the others are
+    /// reported as kept.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = crate::tags::parse_tag)]
+    pub only_tagged: Option<(String, String)>,
+
     /// Read only: print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -118,13 +147,32 @@ pub struct DisableArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Exit 3 unless every target region is ENABLED (and runs --frequency, if given).
+    /// Exit 3 unless every target region is ENABLED (and runs --frequency, and
+    /// has exactly --features, if given).
     #[arg(long)]
     pub check: bool,
 
     /// With --check: the frequency every region must run.
     #[arg(long, value_enum, requires = "check")]
     pub frequency: Option<Frequency>,
+
+    /// With --check: exactly these protection plans must be on (as for `enable`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FEATURE,...",
+        requires = "check"
+    )]
+    pub features: Option<Vec<String>>,
+
+    /// With --check --features runtime-monitoring: the agents that must be managed.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "AGENT,...",
+        requires = "features"
+    )]
+    pub runtime_agents: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,6 +252,25 @@ mod tests {
         let cli =
             Cli::try_parse_from(["gdctl", "status", "--regions", "us-east-1,eu-west-1"]).unwrap();
         assert_eq!(cli.global.regions, ["us-east-1", "eu-west-1"]);
+    }
+
+    #[test]
+    fn tags_parse_as_pairs_and_bad_ones_are_usage_errors() {
+        let cli =
+            Cli::try_parse_from(["gdctl", "enable", "--tag", "team=sec", "--tag", "env=prod"])
+                .unwrap();
+        match cli.command {
+            Command::Enable(a) => assert_eq!(
+                a.tags,
+                [("team".into(), "sec".into()), ("env".into(), "prod".into())]
+            ),
+            _ => unreachable!(),
+        }
+        let err = Cli::try_parse_from(["gdctl", "enable", "--tag", "aws:x=y"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err =
+            Cli::try_parse_from(["gdctl", "disable", "--only-tagged", "novalue"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

@@ -10,10 +10,10 @@ use crate::report::{RegionReport, State};
 pub async fn converge(
     client: &Client,
     region: &str,
-    desired: Desired,
+    desired: &Desired,
     dry_run: bool,
 ) -> RegionReport {
-    let full = desired != Desired::Deleted;
+    let full = desired.needs_details();
     let existing = match observe(client, full).await {
         Ok(d) => d,
         Err(e) => return RegionReport::failed(region, e),
@@ -22,7 +22,7 @@ pub async fn converge(
     if dry_run {
         return describe(region, &existing, &plan, desired, None);
     }
-    match execute(client, &plan.actions).await {
+    match execute(client, region, &existing, &plan.actions).await {
         Ok(created) => describe(region, &existing, &plan, desired, created),
         // Another writer created the detector between our look and our create:
         // look again and converge what is there now.
@@ -34,7 +34,7 @@ pub async fn converge(
                 Err(e) => return RegionReport::failed(region, e),
             };
             let plan = decide(&existing, desired);
-            match execute(client, &plan.actions).await {
+            match execute(client, region, &existing, &plan.actions).await {
                 Ok(_) => describe(region, &existing, &plan, desired, None),
                 Err(ExecError::CreateRefused(e) | ExecError::Failed(e)) => {
                     failed_at(region, &existing, e)
@@ -57,21 +57,28 @@ fn describe(
     region: &str,
     existing: &[Detector],
     plan: &Plan,
-    desired: Desired,
+    desired: &Desired,
     created: Option<String>,
 ) -> RegionReport {
     let mut r = RegionReport::new(region, plan.outcome);
     let first = existing.first();
     r.detector_id = created.or_else(|| first.map(|d| d.id.clone()));
+    r.changes = plan.actions.iter().flat_map(Action::changes).collect();
     let current = first.and_then(|d| d.frequency.clone());
+    let state_now = |d: &Detector| {
+        if d.enabled {
+            State::Enabled
+        } else {
+            State::Suspended
+        }
+    };
     match desired {
-        Desired::Enabled { frequency } => {
+        Desired::Enabled { frequency, .. } => {
             r.status = Some(State::Enabled);
             let changed = plan.actions.iter().find_map(|a| match a {
-                Action::Resume {
+                Action::Update {
                     frequency: Some(f), ..
-                }
-                | Action::SetFrequency { frequency: f, .. } => Some(*f),
+                } => Some(*f),
                 _ => None,
             });
             if plan.outcome == Outcome::Created {
@@ -84,14 +91,19 @@ fn describe(
                 r.frequency = current;
             }
         }
-        Desired::Deleted => r.status = Some(State::NotEnabled),
-        Desired::Suspended => {
-            r.status = Some(if existing.is_empty() {
-                State::NotEnabled
+        Desired::Deleted { only_tagged } | Desired::Suspended { only_tagged } => {
+            if plan.outcome == Outcome::Kept {
+                r.status = first.map(state_now);
+                r.frequency = current;
+                r.note = only_tagged
+                    .as_ref()
+                    .map(|(k, v)| format!("not tagged {k}={v}"));
+            } else if matches!(desired, Desired::Deleted { .. }) || existing.is_empty() {
+                r.status = Some(State::NotEnabled);
             } else {
-                State::Suspended
-            });
-            r.frequency = current;
+                r.status = Some(State::Suspended);
+                r.frequency = current;
+            }
         }
     }
     r
@@ -153,9 +165,7 @@ mod tests {
     }
 
     fn enable_15() -> Desired {
-        Desired::Enabled {
-            frequency: Some(Frequency::FifteenMinutes),
-        }
+        Desired::enabled(Some(Frequency::FifteenMinutes))
     }
 
     #[tokio::test]
@@ -167,7 +177,7 @@ mod tests {
             .times(2)
             .output(|| CreateDetectorOutput::builder().detector_id(ID).build())
             .build();
-        let r = converge(&client(&[&list, &create]), "eu-west-1", enable_15(), false).await;
+        let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false).await;
         assert_eq!(r.outcome, Outcome::Created, "{r:?}");
         assert_eq!(r.detector_id.as_deref(), Some(ID));
         assert_eq!(create.num_calls(), 3);
@@ -206,7 +216,7 @@ mod tests {
         let r = converge(
             &client(&[&list, &create, &get, &update]),
             "eu-west-1",
-            enable_15(),
+            &enable_15(),
             false,
         )
         .await;
@@ -227,7 +237,7 @@ mod tests {
             "BadRequestException",
             "nope",
         ));
-        let r = converge(&client(&[&list, &create]), "eu-west-1", enable_15(), false).await;
+        let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false).await;
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.error.unwrap().code, "BadRequestException");
     }
@@ -239,7 +249,7 @@ mod tests {
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         ));
-        let r = converge(&client(&[&list]), "me-south-1", enable_15(), false).await;
+        let r = converge(&client(&[&list]), "me-south-1", &enable_15(), false).await;
         assert_eq!(r.outcome, Outcome::Failed);
         let e = r.error.unwrap();
         assert_eq!(e.code, "UnrecognizedClientException");
@@ -262,7 +272,13 @@ mod tests {
             ))
             .repeatedly()
             .build();
-        let r = converge(&client(&[&list]), "eu-west-1", Desired::Deleted, false).await;
+        let r = converge(
+            &client(&[&list]),
+            "eu-west-1",
+            &Desired::Deleted { only_tagged: None },
+            false,
+        )
+        .await;
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.error.unwrap().code, "InternalServerErrorException");
         assert_eq!(list.num_calls(), 3, "every attempt was used");
@@ -286,11 +302,87 @@ mod tests {
         let r = converge(
             &client(&[&list, &get, &delete]),
             "eu-west-1",
-            Desired::Deleted,
+            &Desired::Deleted { only_tagged: None },
             true,
         )
         .await;
         assert_eq!(r.outcome, Outcome::Deleted);
         assert_eq!(delete.num_calls(), 0);
+    }
+
+    fn one_detector(tags: &[(&str, &str)]) -> (Rule, Rule) {
+        let list = mock!(Client::list_detectors)
+            .then_output(|| ListDetectorsOutput::builder().detector_ids(ID).build());
+        let tags: std::collections::HashMap<String, String> = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let get = mock!(Client::get_detector).then_output(move || {
+            GetDetectorOutput::builder()
+                .status(DetectorStatus::Enabled)
+                .finding_publishing_frequency(FindingPublishingFrequency::SixHours)
+                .service_role("arn:aws:iam::123456789012:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty")
+                .set_tags(Some(tags.clone()))
+                .build()
+        });
+        (list, get)
+    }
+
+    #[tokio::test]
+    async fn a_missing_tag_is_added_to_the_detector_arn() {
+        use aws_sdk_guardduty::operation::tag_resource::TagResourceOutput;
+        let (list, get) = one_detector(&[("team", "sec"), ("keep", "me")]);
+        let tag = mock!(Client::tag_resource)
+            .match_requests(|req| {
+                req.resource_arn()
+                    == Some(&format!(
+                        "arn:aws:guardduty:eu-west-1:123456789012:detector/{ID}"
+                    ))
+                    && req.tags().map(|t| t.len()) == Some(1)
+                    && req.tags().and_then(|t| t.get("env")).map(String::as_str) == Some("prod")
+            })
+            .then_output(|| TagResourceOutput::builder().build());
+        let tags = [
+            ("team".to_string(), "sec".to_string()),
+            ("env".to_string(), "prod".to_string()),
+        ]
+        .into();
+        let desired = Desired::Enabled {
+            frequency: None,
+            features: None,
+            tags,
+        };
+        let r = converge(&client(&[&list, &get, &tag]), "eu-west-1", &desired, false).await;
+        assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
+        assert_eq!(r.changes, ["+tag:env=prod"]);
+        assert_eq!(tag.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_feature_the_region_refuses_fails_that_region_with_the_reason() {
+        let (list, get) = one_detector(&[]);
+        let update = mock!(Client::update_detector).then_http_response(aws_error(
+            400,
+            "BadRequestException",
+            "The request failed because the feature RDS_LOGIN_EVENTS is not available in this region.",
+        ));
+        let features = crate::features::parse(&["rds-login-events".to_string()], &[]).unwrap();
+        let desired = Desired::Enabled {
+            frequency: None,
+            features: Some(features),
+            tags: Default::default(),
+        };
+        let r = converge(
+            &client(&[&list, &get, &update]),
+            "ap-south-2",
+            &desired,
+            false,
+        )
+        .await;
+        assert_eq!(r.outcome, Outcome::Failed);
+        let e = r.error.unwrap();
+        assert_eq!(e.code, "BadRequestException");
+        assert!(e.message.contains("RDS_LOGIN_EVENTS"));
+        assert_eq!(r.detector_id.as_deref(), Some(ID));
     }
 }

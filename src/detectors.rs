@@ -1,12 +1,19 @@
 //! GuardDuty calls for one region: read what exists, carry out a plan.
 
-use aws_sdk_guardduty::types::{DetectorStatus, FindingPublishingFrequency};
+use std::collections::HashMap;
+
+use aws_sdk_guardduty::types::{
+    DetectorAdditionalConfiguration, DetectorFeature, DetectorFeatureConfiguration, DetectorStatus,
+    FeatureAdditionalConfiguration, FeatureStatus, FindingPublishingFrequency,
+};
 use aws_sdk_guardduty::Client;
 use tracing::debug;
 
 use crate::cli::Frequency;
 use crate::error::RegionError;
+use crate::features::{Feature, FeatureState, Wanted};
 use crate::plan::{Action, Detector};
+use crate::tags::Tags;
 
 /// ListDetectors (every page), then GetDetector for each when `describe` is
 /// set. Deleting needs only the ids, so `disable` skips that round trip; the
@@ -25,8 +32,7 @@ pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, R
             .into_iter()
             .map(|id| Detector {
                 id,
-                enabled: false,
-                frequency: None,
+                ..Detector::default()
             })
             .collect());
     }
@@ -38,11 +44,34 @@ pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, R
             .send()
             .await
             .map_err(|e| RegionError::from_sdk(&e))?;
+        let on = |s: Option<&FeatureStatus>| s == Some(&FeatureStatus::Enabled);
+        let features = d
+            .features()
+            .iter()
+            .filter_map(|f| {
+                let additional = f
+                    .additional_configuration()
+                    .iter()
+                    .filter_map(|a| Some((a.name()?.as_str().to_string(), on(a.status()))))
+                    .collect();
+                let state = FeatureState {
+                    enabled: on(f.status()),
+                    additional,
+                };
+                Some((f.name()?.as_str().to_string(), state))
+            })
+            .collect();
+        let tags = d
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
         detectors.push(Detector {
             enabled: d.status() == Some(&DetectorStatus::Enabled),
             frequency: d
                 .finding_publishing_frequency()
                 .map(|f| f.as_str().to_string()),
+            features,
+            tags: tags.unwrap_or_default(),
+            service_role: d.service_role().map(str::to_string),
             id,
         });
     }
@@ -59,16 +88,27 @@ pub enum ExecError {
 }
 
 /// Make the plan's calls in order. Returns the id of a detector it created.
-pub async fn execute(client: &Client, actions: &[Action]) -> Result<Option<String>, ExecError> {
+pub async fn execute(
+    client: &Client,
+    region: &str,
+    existing: &[Detector],
+    actions: &[Action],
+) -> Result<Option<String>, ExecError> {
     let mut created = None;
     for action in actions {
         debug!(?action, "calling");
         let result = match action {
-            Action::Create { frequency } => {
+            Action::Create {
+                frequency,
+                features,
+                tags,
+            } => {
                 match client
                     .create_detector()
                     .enable(true)
                     .set_finding_publishing_frequency(frequency.map(api_frequency))
+                    .set_features(features.as_ref().map(api_features))
+                    .set_tags((!tags.is_empty()).then(|| api_tags(tags)))
                     .send()
                     .await
                 {
@@ -86,11 +126,37 @@ pub async fn execute(client: &Client, actions: &[Action]) -> Result<Option<Strin
                     }
                 }
             }
-            Action::Resume { id, frequency } => update(client, id, Some(true), *frequency).await,
-            Action::SetFrequency { id, frequency } => {
-                update(client, id, None, Some(*frequency)).await
+            Action::Update {
+                id,
+                resume,
+                frequency,
+                features,
+                ..
+            } => {
+                update(
+                    client,
+                    id,
+                    resume.then_some(true),
+                    *frequency,
+                    features.as_ref(),
+                )
+                .await
             }
-            Action::Suspend { id } => update(client, id, Some(false), None).await,
+            Action::Suspend { id } => update(client, id, Some(false), None, None).await,
+            Action::Tag { id, tags } => match arn(region, existing.iter().find(|d| &d.id == id)) {
+                Some(arn) => client
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(api_tags(tags)))
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| RegionError::from_sdk(&e)),
+                None => Err(RegionError::new(
+                    "NoDetectorArn",
+                    "GetDetector named no service role, so the detector's ARN is unknown",
+                )),
+            },
             Action::Delete { id } => client
                 .delete_detector()
                 .detector_id(id)
@@ -109,12 +175,14 @@ async fn update(
     id: &str,
     enable: Option<bool>,
     frequency: Option<Frequency>,
+    features: Option<&Wanted>,
 ) -> Result<(), RegionError> {
     client
         .update_detector()
         .detector_id(id)
         .set_enable(enable)
         .set_finding_publishing_frequency(frequency.map(api_frequency))
+        .set_features(features.map(api_features))
         .send()
         .await
         .map(drop)
@@ -123,4 +191,106 @@ async fn update(
 
 fn api_frequency(f: Frequency) -> FindingPublishingFrequency {
     FindingPublishingFrequency::from(f.api_name())
+}
+
+fn api_status(on: bool) -> FeatureStatus {
+    if on {
+        FeatureStatus::Enabled
+    } else {
+        FeatureStatus::Disabled
+    }
+}
+
+/// The complete feature list: never the deprecated DataSources alongside.
+fn api_features(w: &Wanted) -> Vec<DetectorFeatureConfiguration> {
+    w.features
+        .iter()
+        .map(|(&f, &on)| {
+            let agents = (f == Feature::RuntimeMonitoring && !w.agents.is_empty()).then(|| {
+                w.agents
+                    .iter()
+                    .map(|(a, &on)| {
+                        DetectorAdditionalConfiguration::builder()
+                            .name(FeatureAdditionalConfiguration::from(a.api_name()))
+                            .status(api_status(on))
+                            .build()
+                    })
+                    .collect()
+            });
+            DetectorFeatureConfiguration::builder()
+                .name(DetectorFeature::from(f.api_name()))
+                .status(api_status(on))
+                .set_additional_configuration(agents)
+                .build()
+        })
+        .collect()
+}
+
+fn api_tags(tags: &Tags) -> HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// arn:PARTITION:guardduty:REGION:ACCOUNT:detector/ID, the account and
+/// partition read from the detector's service-linked role
+/// (arn:PARTITION:iam::ACCOUNT:role/...).
+fn arn(region: &str, detector: Option<&Detector>) -> Option<String> {
+    let d = detector?;
+    let role = d.service_role.as_deref()?;
+    let parts: Vec<&str> = role.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, ..] if !account.is_empty() => Some(format!(
+            "arn:{partition}:guardduty:{region}:{account}:detector/{}",
+            d.id
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_arn_comes_from_the_service_role() {
+        let d = Detector {
+            id: "abc".into(),
+            service_role: Some(
+                "arn:aws:iam::123456789012:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
+                    .into(),
+            ),
+            ..Detector::default()
+        };
+        assert_eq!(
+            arn("eu-west-1", Some(&d)).as_deref(),
+            Some("arn:aws:guardduty:eu-west-1:123456789012:detector/abc")
+        );
+        assert_eq!(
+            arn(
+                "eu-west-1",
+                Some(&Detector {
+                    id: "x".into(),
+                    ..Detector::default()
+                })
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn features_go_out_complete_with_agents_only_on_runtime_monitoring() {
+        let w = crate::features::parse(&["runtime-monitoring".into()], &["ec2".into()]).unwrap();
+        let sent = api_features(&w);
+        assert_eq!(sent.len(), 6);
+        for f in &sent {
+            let name = f.name().unwrap().as_str();
+            let agents = f.additional_configuration();
+            if name == "RUNTIME_MONITORING" {
+                assert_eq!(f.status(), Some(&FeatureStatus::Enabled));
+                assert_eq!(agents.len(), 3);
+            } else {
+                assert_eq!(f.status(), Some(&FeatureStatus::Disabled), "{name}");
+                assert!(agents.is_empty());
+            }
+        }
+    }
 }

@@ -22,6 +22,8 @@ pub enum SetupError {
     DescribeRegions { region: String, error: RegionError },
     #[error("{}", unknown_regions(.names, .home))]
     UnknownRegions { names: Vec<String>, home: String },
+    #[error("{0}")]
+    Invalid(String),
     #[error("no target region left after --regions / --exclude-regions")]
     NoTargets,
     #[error("could not read the answer to the confirmation: {0}")]

@@ -7,6 +7,7 @@ mod converge;
 mod detectors;
 mod error;
 mod fanout;
+mod features;
 mod http;
 mod output;
 mod plan;
@@ -14,6 +15,7 @@ mod prompt;
 mod regions;
 mod report;
 mod session;
+mod tags;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -4,22 +4,52 @@
 use serde::Serialize;
 
 use crate::cli::Frequency;
+use crate::features::{self, Change, Features, Wanted};
+use crate::tags::{self, Tags};
 
-/// A detector as GetDetector describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A detector as GetDetector describes it (ListDetectors alone gives the id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Detector {
     pub id: String,
     pub enabled: bool,
     /// The API's spelling (FIFTEEN_MINUTES, ...), as the service reported it.
     pub frequency: Option<String>,
+    pub features: Features,
+    pub tags: Tags,
+    /// Its service-linked role's ARN, which names the account (for tag calls).
+    pub service_role: Option<String>,
 }
 
 /// What the user asked for in every target region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Desired {
-    Enabled { frequency: Option<Frequency> },
-    Deleted,
-    Suspended,
+    Enabled {
+        frequency: Option<Frequency>,
+        features: Option<Wanted>,
+        tags: Tags,
+    },
+    Deleted {
+        only_tagged: Option<(String, String)>,
+    },
+    Suspended {
+        only_tagged: Option<(String, String)>,
+    },
+}
+
+impl Desired {
+    #[cfg(test)]
+    pub fn enabled(frequency: Option<Frequency>) -> Desired {
+        Desired::Enabled {
+            frequency,
+            features: None,
+            tags: Tags::new(),
+        }
+    }
+
+    /// Whether the plan needs GetDetector, or only the ids from ListDetectors.
+    pub fn needs_details(&self) -> bool {
+        !matches!(self, Desired::Deleted { only_tagged: None })
+    }
 }
 
 /// One write call.
@@ -27,16 +57,22 @@ pub enum Desired {
 pub enum Action {
     Create {
         frequency: Option<Frequency>,
+        features: Option<Wanted>,
+        tags: Tags,
     },
-    /// UpdateDetector(Enable=true[, frequency]).
-    Resume {
+    /// UpdateDetector: turn it on (`resume`), and/or set the frequency, and/or
+    /// send the complete feature list (when `changes` is not empty).
+    Update {
         id: String,
+        resume: bool,
         frequency: Option<Frequency>,
+        features: Option<Wanted>,
+        changes: Vec<Change>,
     },
-    /// UpdateDetector(frequency) on a detector that is already on.
-    SetFrequency {
+    /// TagResource with the tags the detector lacks.
+    Tag {
         id: String,
-        frequency: Frequency,
+        tags: Tags,
     },
     Delete {
         id: String,
@@ -45,6 +81,31 @@ pub enum Action {
     Suspend {
         id: String,
     },
+}
+
+impl Action {
+    /// What the call changes, in the report's words (`+s3-data-events`, `+tag:team=sec`).
+    pub fn changes(&self) -> Vec<String> {
+        let tag_changes = |tags: &Tags| {
+            tags.iter()
+                .map(|(k, v)| format!("+tag:{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Action::Create { features, tags, .. } => {
+                let mut v: Vec<String> = features
+                    .iter()
+                    .flat_map(|w| features::diff(w, &Features::new()))
+                    .map(|c| c.to_string())
+                    .collect();
+                v.extend(tag_changes(tags));
+                v
+            }
+            Action::Update { changes, .. } => changes.iter().map(|c| c.to_string()).collect(),
+            Action::Tag { tags, .. } => tag_changes(tags),
+            Action::Delete { .. } | Action::Suspend { .. } => Vec::new(),
+        }
+    }
 }
 
 /// What happened (or would happen) in a region.
@@ -58,6 +119,8 @@ pub enum Outcome {
     Suspended,
     Unchanged,
     Absent,
+    /// `disable --only-tagged`: the detector lacks the tag and is left alone.
+    Kept,
     // `status` reports a region's state rather than a change.
     Enabled,
     NotEnabled,
@@ -91,6 +154,7 @@ impl Outcome {
             (Outcome::Suspended, true) => "would suspend",
             (Outcome::Unchanged, _) => "unchanged",
             (Outcome::Absent, _) => "absent",
+            (Outcome::Kept, _) => "kept",
             (Outcome::Enabled, _) => "enabled",
             (Outcome::NotEnabled, _) => "not-enabled",
             (Outcome::Failed, _) => "failed",
@@ -105,63 +169,94 @@ pub struct Plan {
 }
 
 /// Decide what to do in one region.
-pub fn decide(existing: &[Detector], desired: Desired) -> Plan {
+pub fn decide(existing: &[Detector], desired: &Desired) -> Plan {
     match desired {
-        Desired::Enabled { frequency } => plan_enable(existing, frequency),
-        Desired::Deleted => {
-            let actions: Vec<Action> = existing
-                .iter()
-                .map(|d| Action::Delete { id: d.id.clone() })
-                .collect();
-            let outcome = if actions.is_empty() {
-                Outcome::Absent
-            } else {
-                Outcome::Deleted
+        Desired::Enabled {
+            frequency,
+            features,
+            tags,
+        } => plan_enable(existing, *frequency, features.as_ref(), tags),
+        Desired::Deleted { only_tagged } | Desired::Suspended { only_tagged } => {
+            let deleting = matches!(desired, Desired::Deleted { .. });
+            let carries = |d: &Detector| {
+                only_tagged
+                    .as_ref()
+                    .is_none_or(|(k, v)| d.tags.get(k) == Some(v))
             };
-            Plan { actions, outcome }
-        }
-        Desired::Suspended => {
-            let actions: Vec<Action> = existing
+            let ours: Vec<&Detector> = existing.iter().filter(|d| carries(d)).collect();
+            let actions: Vec<Action> = ours
                 .iter()
-                .filter(|d| d.enabled)
-                .map(|d| Action::Suspend { id: d.id.clone() })
+                .filter(|d| deleting || d.enabled)
+                .map(|d| {
+                    if deleting {
+                        Action::Delete { id: d.id.clone() }
+                    } else {
+                        Action::Suspend { id: d.id.clone() }
+                    }
+                })
                 .collect();
-            let outcome = match (existing.is_empty(), actions.is_empty()) {
-                (true, _) => Outcome::Absent,
-                (false, true) => Outcome::Unchanged,
-                (false, false) => Outcome::Suspended,
+            let outcome = if existing.is_empty() {
+                Outcome::Absent
+            } else if ours.is_empty() {
+                Outcome::Kept
+            } else if actions.is_empty() {
+                Outcome::Unchanged
+            } else if deleting {
+                Outcome::Deleted
+            } else {
+                Outcome::Suspended
             };
             Plan { actions, outcome }
         }
     }
 }
 
-fn plan_enable(existing: &[Detector], frequency: Option<Frequency>) -> Plan {
+fn plan_enable(
+    existing: &[Detector],
+    frequency: Option<Frequency>,
+    features: Option<&Wanted>,
+    tags: &Tags,
+) -> Plan {
     if existing.is_empty() {
+        let create = Action::Create {
+            frequency,
+            features: features.cloned(),
+            tags: tags.clone(),
+        };
         return Plan {
-            actions: vec![Action::Create { frequency }],
+            actions: vec![create],
             outcome: Outcome::Created,
         };
     }
     // AWS allows one detector per region; should there be more, converge each.
     let mut actions = Vec::new();
     for d in existing {
+        // Only send what changes something: the user did not ask to touch the rest.
         let wrong_frequency = frequency.filter(|f| d.frequency.as_deref() != Some(f.api_name()));
-        if !d.enabled {
-            // Only send a frequency that changes something: the user did not ask
-            // to touch the others.
-            actions.push(Action::Resume {
+        let changes = features
+            .map(|w| features::diff(w, &d.features))
+            .unwrap_or_default();
+        if !d.enabled || wrong_frequency.is_some() || !changes.is_empty() {
+            actions.push(Action::Update {
                 id: d.id.clone(),
+                resume: !d.enabled,
                 frequency: wrong_frequency,
+                features: features.filter(|_| !changes.is_empty()).cloned(),
+                changes,
             });
-        } else if let Some(f) = wrong_frequency {
-            actions.push(Action::SetFrequency {
+        }
+        let lacking = tags::missing(tags, &d.tags);
+        if !lacking.is_empty() {
+            actions.push(Action::Tag {
                 id: d.id.clone(),
-                frequency: f,
+                tags: lacking,
             });
         }
     }
-    let outcome = if actions.iter().any(|a| matches!(a, Action::Resume { .. })) {
+    let outcome = if actions
+        .iter()
+        .any(|a| matches!(a, Action::Update { resume: true, .. }))
+    {
         Outcome::Resumed
     } else if actions.is_empty() {
         Outcome::Unchanged
@@ -178,7 +273,11 @@ pub struct Assessment {
     pub in_line: bool,
 }
 
-pub fn assess(existing: &[Detector], want_frequency: Option<Frequency>) -> Assessment {
+pub fn assess(
+    existing: &[Detector],
+    want_frequency: Option<Frequency>,
+    want_features: Option<&Wanted>,
+) -> Assessment {
     let outcome = if existing.is_empty() {
         Outcome::NotEnabled
     } else if existing.iter().any(|d| d.enabled) {
@@ -188,7 +287,9 @@ pub fn assess(existing: &[Detector], want_frequency: Option<Frequency>) -> Asses
     };
     let in_line = !existing.is_empty()
         && existing.iter().all(|d| {
-            d.enabled && want_frequency.is_none_or(|f| d.frequency.as_deref() == Some(f.api_name()))
+            d.enabled
+                && want_frequency.is_none_or(|f| d.frequency.as_deref() == Some(f.api_name()))
+                && want_features.is_none_or(|w| features::diff(w, &d.features).is_empty())
         });
     Assessment { outcome, in_line }
 }
@@ -196,6 +297,7 @@ pub fn assess(existing: &[Detector], want_frequency: Option<Frequency>) -> Asses
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::{parse, FeatureState};
     use Frequency::*;
 
     fn det(id: &str, enabled: bool, freq: &str) -> Detector {
@@ -203,99 +305,75 @@ mod tests {
             id: id.into(),
             enabled,
             frequency: Some(freq.into()),
+            ..Detector::default()
         }
     }
 
+    fn update(id: &str, resume: bool, frequency: Option<Frequency>) -> Action {
+        Action::Update {
+            id: id.into(),
+            resume,
+            frequency,
+            features: None,
+            changes: vec![],
+        }
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn enable(frequency: Option<Frequency>) -> Desired {
+        Desired::enabled(frequency)
+    }
+
+    const DELETE: Desired = Desired::Deleted { only_tagged: None };
+    const SUSPEND: Desired = Desired::Suspended { only_tagged: None };
+
     #[test]
     fn enable_with_nothing_there_creates() {
-        let p = decide(
-            &[],
-            Desired::Enabled {
-                frequency: Some(FifteenMinutes),
-            },
-        );
+        let p = decide(&[], &enable(Some(FifteenMinutes)));
         assert_eq!(p.outcome, Outcome::Created);
         assert_eq!(
             p.actions,
             [Action::Create {
-                frequency: Some(FifteenMinutes)
+                frequency: Some(FifteenMinutes),
+                features: None,
+                tags: Tags::new()
             }]
         );
-        let p = decide(&[], Desired::Enabled { frequency: None });
-        assert_eq!(p.actions, [Action::Create { frequency: None }]);
     }
 
     #[test]
     fn enable_resumes_a_suspended_detector() {
-        let p = decide(
-            &[det("a", false, "SIX_HOURS")],
-            Desired::Enabled { frequency: None },
-        );
+        let p = decide(&[det("a", false, "SIX_HOURS")], &enable(None));
         assert_eq!(p.outcome, Outcome::Resumed);
-        assert_eq!(
-            p.actions,
-            [Action::Resume {
-                id: "a".into(),
-                frequency: None
-            }]
-        );
+        assert_eq!(p.actions, [update("a", true, None)]);
     }
 
     #[test]
     fn resume_carries_the_frequency_only_when_it_differs() {
         let existing = [det("a", false, "SIX_HOURS")];
-        let p = decide(
-            &existing,
-            Desired::Enabled {
-                frequency: Some(OneHour),
-            },
+        assert_eq!(
+            decide(&existing, &enable(Some(OneHour))).actions,
+            [update("a", true, Some(OneHour))]
         );
         assert_eq!(
-            p.actions,
-            [Action::Resume {
-                id: "a".into(),
-                frequency: Some(OneHour)
-            }]
-        );
-        let p = decide(
-            &existing,
-            Desired::Enabled {
-                frequency: Some(SixHours),
-            },
-        );
-        assert_eq!(
-            p.actions,
-            [Action::Resume {
-                id: "a".into(),
-                frequency: None
-            }]
+            decide(&existing, &enable(Some(SixHours))).actions,
+            [update("a", true, None)]
         );
     }
 
     #[test]
     fn enable_updates_only_a_different_frequency() {
         let existing = [det("a", true, "SIX_HOURS")];
-        let p = decide(
-            &existing,
-            Desired::Enabled {
-                frequency: Some(FifteenMinutes),
-            },
-        );
+        let p = decide(&existing, &enable(Some(FifteenMinutes)));
         assert_eq!(p.outcome, Outcome::Updated);
-        assert_eq!(
-            p.actions,
-            [Action::SetFrequency {
-                id: "a".into(),
-                frequency: FifteenMinutes
-            }]
-        );
-
-        let p = decide(
-            &existing,
-            Desired::Enabled {
-                frequency: Some(SixHours),
-            },
-        );
+        assert_eq!(p.actions, [update("a", false, Some(FifteenMinutes))]);
+        let p = decide(&existing, &enable(Some(SixHours)));
         assert_eq!(
             p,
             Plan {
@@ -307,10 +385,7 @@ mod tests {
 
     #[test]
     fn enable_without_frequency_leaves_an_enabled_detector_alone() {
-        let p = decide(
-            &[det("a", true, "ONE_HOUR")],
-            Desired::Enabled { frequency: None },
-        );
+        let p = decide(&[det("a", true, "ONE_HOUR")], &enable(None));
         assert_eq!(
             p,
             Plan {
@@ -326,45 +401,119 @@ mod tests {
             det("a", true, "SIX_HOURS"),
             det("b", false, "FIFTEEN_MINUTES"),
         ];
-        let p = decide(
-            &existing,
-            Desired::Enabled {
-                frequency: Some(FifteenMinutes),
-            },
-        );
+        let p = decide(&existing, &enable(Some(FifteenMinutes)));
         assert_eq!(p.outcome, Outcome::Resumed);
         assert_eq!(
             p.actions,
             [
-                Action::SetFrequency {
-                    id: "a".into(),
-                    frequency: FifteenMinutes
-                },
-                Action::Resume {
-                    id: "b".into(),
-                    frequency: None
-                },
+                update("a", false, Some(FifteenMinutes)),
+                update("b", true, None)
             ]
         );
     }
 
     #[test]
+    fn features_are_sent_complete_and_only_when_they_differ() {
+        let wanted = parse(&["s3-data-events".to_string()], &[]).unwrap();
+        let desired = Desired::Enabled {
+            frequency: None,
+            features: Some(wanted.clone()),
+            tags: Tags::new(),
+        };
+        let mut d = det("a", true, "SIX_HOURS");
+        d.features.insert(
+            "RDS_LOGIN_EVENTS".into(),
+            FeatureState {
+                enabled: true,
+                ..Default::default()
+            },
+        );
+        let p = decide(&[d.clone()], &desired);
+        assert_eq!(p.outcome, Outcome::Updated);
+        match &p.actions[..] {
+            [Action::Update {
+                resume: false,
+                frequency: None,
+                features: Some(f),
+                changes,
+                ..
+            }] => {
+                assert_eq!(f, &wanted);
+                assert_eq!(
+                    p.actions[0].changes(),
+                    ["+s3-data-events", "-rds-login-events"]
+                );
+                assert_eq!(changes.len(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        d.features = Features::from([(
+            "S3_DATA_EVENTS".into(),
+            FeatureState {
+                enabled: true,
+                ..Default::default()
+            },
+        )]);
+        assert_eq!(decide(&[d], &desired).outcome, Outcome::Unchanged);
+    }
+
+    #[test]
+    fn a_new_detector_gets_the_features_and_tags_asked_for() {
+        let wanted = parse(&["ebs-malware-protection".to_string()], &[]).unwrap();
+        let t = tags(&[("team", "sec")]);
+        let p = decide(
+            &[],
+            &Desired::Enabled {
+                frequency: None,
+                features: Some(wanted),
+                tags: t,
+            },
+        );
+        assert_eq!(
+            p.actions[0].changes(),
+            ["+ebs-malware-protection", "+tag:team=sec"]
+        );
+    }
+
+    #[test]
+    fn tags_are_added_where_missing_and_others_left_alone() {
+        let mut d = det("a", true, "SIX_HOURS");
+        d.tags = tags(&[("team", "sec"), ("other", "x")]);
+        let desired = Desired::Enabled {
+            frequency: None,
+            features: None,
+            tags: tags(&[("team", "sec"), ("env", "prod")]),
+        };
+        let p = decide(&[d.clone()], &desired);
+        assert_eq!(p.outcome, Outcome::Updated);
+        assert_eq!(
+            p.actions,
+            [Action::Tag {
+                id: "a".into(),
+                tags: tags(&[("env", "prod")])
+            }]
+        );
+        d.tags.insert("env".into(), "prod".into());
+        assert_eq!(decide(&[d], &desired).outcome, Outcome::Unchanged);
+    }
+
+    #[test]
     fn delete_with_nothing_there_is_absent_not_an_error() {
         assert_eq!(
-            decide(&[], Desired::Deleted),
+            decide(&[], &DELETE),
             Plan {
                 actions: vec![],
                 outcome: Outcome::Absent
             }
         );
-        assert_eq!(decide(&[], Desired::Suspended).outcome, Outcome::Absent);
+        assert_eq!(decide(&[], &SUSPEND).outcome, Outcome::Absent);
     }
 
     #[test]
     fn delete_removes_every_detector_enabled_or_not() {
         let p = decide(
             &[det("a", true, "SIX_HOURS"), det("b", false, "SIX_HOURS")],
-            Desired::Deleted,
+            &DELETE,
         );
         assert_eq!(p.outcome, Outcome::Deleted);
         assert_eq!(
@@ -374,14 +523,15 @@ mod tests {
                 Action::Delete { id: "b".into() }
             ]
         );
+        assert!(!DELETE.needs_details());
     }
 
     #[test]
     fn suspend_touches_only_enabled_detectors() {
-        let p = decide(&[det("a", true, "SIX_HOURS")], Desired::Suspended);
+        let p = decide(&[det("a", true, "SIX_HOURS")], &SUSPEND);
         assert_eq!(p.outcome, Outcome::Suspended);
         assert_eq!(p.actions, [Action::Suspend { id: "a".into() }]);
-        let p = decide(&[det("a", false, "SIX_HOURS")], Desired::Suspended);
+        let p = decide(&[det("a", false, "SIX_HOURS")], &SUSPEND);
         assert_eq!(
             p,
             Plan {
@@ -392,9 +542,39 @@ mod tests {
     }
 
     #[test]
+    fn only_tagged_keeps_detectors_without_the_tag() {
+        let only = Some(("team".to_string(), "sec".to_string()));
+        let delete = Desired::Deleted {
+            only_tagged: only.clone(),
+        };
+        assert!(delete.needs_details(), "tags come from GetDetector");
+        let mut theirs = det("a", true, "SIX_HOURS");
+        theirs.tags = tags(&[("team", "web")]);
+        assert_eq!(
+            decide(&[theirs.clone()], &delete),
+            Plan {
+                actions: vec![],
+                outcome: Outcome::Kept
+            }
+        );
+        let mut ours = det("b", true, "SIX_HOURS");
+        ours.tags = tags(&[("team", "sec")]);
+        let p = decide(&[theirs.clone(), ours.clone()], &delete);
+        assert_eq!(
+            p,
+            Plan {
+                actions: vec![Action::Delete { id: "b".into() }],
+                outcome: Outcome::Deleted
+            }
+        );
+        let p = decide(&[theirs], &Desired::Suspended { only_tagged: only });
+        assert_eq!(p.outcome, Outcome::Kept);
+    }
+
+    #[test]
     fn assess_states_and_check() {
         assert_eq!(
-            assess(&[], None),
+            assess(&[], None, None),
             Assessment {
                 outcome: Outcome::NotEnabled,
                 in_line: false
@@ -402,7 +582,7 @@ mod tests {
         );
         let off = [det("a", false, "SIX_HOURS")];
         assert_eq!(
-            assess(&off, None),
+            assess(&off, None, None),
             Assessment {
                 outcome: Outcome::Suspended,
                 in_line: false
@@ -410,21 +590,24 @@ mod tests {
         );
         let on = [det("a", true, "SIX_HOURS")];
         assert_eq!(
-            assess(&on, None),
+            assess(&on, None, None),
             Assessment {
                 outcome: Outcome::Enabled,
                 in_line: true
             }
         );
-        assert!(assess(&on, Some(SixHours)).in_line);
-        assert!(!assess(&on, Some(FifteenMinutes)).in_line);
+        assert!(assess(&on, Some(SixHours), None).in_line);
+        assert!(!assess(&on, Some(FifteenMinutes), None).in_line);
         // A detector with no reported frequency cannot satisfy a frequency check.
         let unknown = [Detector {
             id: "a".into(),
             enabled: true,
-            frequency: None,
+            ..Detector::default()
         }];
-        assert!(!assess(&unknown, Some(SixHours)).in_line);
+        assert!(!assess(&unknown, Some(SixHours), None).in_line);
+        let wanted = parse(&["s3-data-events".to_string()], &[]).unwrap();
+        assert!(!assess(&on, None, Some(&wanted)).in_line);
+        assert!(assess(&on, None, Some(&parse(&["none".to_string()], &[]).unwrap())).in_line);
     }
 
     #[test]
@@ -432,6 +615,7 @@ mod tests {
         assert_eq!(Outcome::Created.label(true), "would create");
         assert_eq!(Outcome::Deleted.label(false), "deleted");
         assert_eq!(Outcome::Unchanged.label(true), "unchanged");
+        assert_eq!(Outcome::Kept.label(true), "kept");
         assert!(Outcome::Suspended.is_change());
         assert!(!Outcome::Absent.is_change());
     }

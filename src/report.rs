@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::error::RegionError;
+use crate::features::Features;
 use crate::plan::Outcome;
 use crate::regions::Skipped;
 
@@ -31,6 +32,16 @@ pub struct RegionReport {
     /// `status --check` only: whether the region meets the check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_line: Option<bool>,
+    /// `status`: the detector's features by API name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<Features>,
+    /// Feature and tag changes made (or, on a dry run, to be made):
+    /// `+s3-data-events`, `-rds-login-events`, `+tag:team=sec`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    /// Why a detector was left alone (`not tagged team=sec`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub error: Option<RegionError>,
 }
 
@@ -44,6 +55,9 @@ impl RegionReport {
             frequency: None,
             previous_frequency: None,
             in_line: None,
+            features: None,
+            changes: Vec::new(),
+            note: None,
             error: None,
         }
     }

@@ -17,10 +17,11 @@ pub async fn run(
     args: &DisableArgs,
     printer: &mut Printer<'_>,
 ) -> Result<Report, SetupError> {
-    let desired = if args.suspend {
-        Desired::Suspended
+    let only_tagged = args.only_tagged.clone();
+    let desired = &if args.suspend {
+        Desired::Suspended { only_tagged }
     } else {
-        Desired::Deleted
+        Desired::Deleted { only_tagged }
     };
     let dry_run = args.dry_run;
     let work =
@@ -28,7 +29,11 @@ pub async fn run(
 
     // Deleting destroys findings: a person at a terminal sees what will go and
     // says yes first. Without a terminal (CI) there is nobody to ask.
-    if desired == Desired::Deleted && !dry_run && !args.yes && std::io::stdin().is_terminal() {
+    if matches!(desired, Desired::Deleted { .. })
+        && !dry_run
+        && !args.yes
+        && std::io::stdin().is_terminal()
+    {
         let preview = ctx
             .each_region("disable", true, None, |client, region| async move {
                 converge(&client, &region, desired, true).await

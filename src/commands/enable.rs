@@ -2,17 +2,37 @@
 
 use crate::cli::EnableArgs;
 use crate::converge::converge;
+use crate::error::SetupError;
+use crate::features;
 use crate::output::Printer;
 use crate::plan::Desired;
 use crate::report::Report;
+use crate::tags;
 
 use super::Context;
 
-pub async fn run(ctx: &Context<'_>, args: &EnableArgs, printer: &mut Printer<'_>) -> Report {
-    let desired = Desired::Enabled {
-        frequency: args.frequency,
+/// What `enable` will converge to, checked before any call is made.
+pub fn desired(args: &EnableArgs) -> Result<Desired, SetupError> {
+    let features = match &args.features {
+        Some(names) => {
+            Some(features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?)
+        }
+        None => None,
     };
-    let dry_run = args.dry_run;
+    let tags = tags::collect(&args.tags).map_err(SetupError::Invalid)?;
+    Ok(Desired::Enabled {
+        frequency: args.frequency,
+        features,
+        tags,
+    })
+}
+
+pub async fn run(
+    ctx: &Context<'_>,
+    desired: &Desired,
+    dry_run: bool,
+    printer: &mut Printer<'_>,
+) -> Report {
     ctx.each_region(
         "enable",
         dry_run,

@@ -2,13 +2,30 @@
 
 use crate::cli::StatusArgs;
 use crate::detectors::observe;
+use crate::error::SetupError;
+use crate::features::{self, Wanted};
 use crate::output::Printer;
 use crate::plan::{assess, Outcome};
 use crate::report::{RegionReport, Report, State};
 
 use super::Context;
 
-pub async fn run(ctx: &Context<'_>, args: &StatusArgs, printer: &mut Printer<'_>) -> Report {
+/// The features `--check --features` requires, checked before any call.
+pub fn wanted_features(args: &StatusArgs) -> Result<Option<Wanted>, SetupError> {
+    match &args.features {
+        Some(names) => Ok(Some(
+            features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn run(
+    ctx: &Context<'_>,
+    args: &StatusArgs,
+    want_features: Option<&Wanted>,
+    printer: &mut Printer<'_>,
+) -> Report {
     let (check, want) = (args.check, args.frequency);
     ctx.each_region(
         "status",
@@ -19,11 +36,12 @@ pub async fn run(ctx: &Context<'_>, args: &StatusArgs, printer: &mut Printer<'_>
                 Ok(d) => d,
                 Err(e) => return RegionReport::failed(&region, e),
             };
-            let a = assess(&existing, want);
+            let a = assess(&existing, want, want_features);
             let mut r = RegionReport::new(&region, a.outcome);
             let first = existing.iter().find(|d| d.enabled).or(existing.first());
             r.detector_id = first.map(|d| d.id.clone());
             r.frequency = first.and_then(|d| d.frequency.clone());
+            r.features = first.map(|d| d.features.clone());
             r.status = Some(match a.outcome {
                 Outcome::Enabled => State::Enabled,
                 Outcome::Suspended => State::Suspended,

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use crate::features;
 use crate::plan::Outcome;
 use crate::report::{RegionReport, Report};
 
@@ -86,23 +87,27 @@ fn detail(r: &RegionReport) -> String {
     if let Some(e) = &r.error {
         return e.to_string();
     }
-    let mut d = match (&r.previous_frequency, &r.frequency) {
-        (Some(old), Some(new)) => format!("{old} -> {new}"),
-        (None, Some(f)) => f.clone(),
-        (_, None) => match (r.outcome, r.status) {
-            (Outcome::Created, _) => "service default frequency".to_string(),
-            (Outcome::Absent | Outcome::NotEnabled, _) => "no detector".to_string(),
-            _ => String::new(),
+    let mut parts: Vec<String> = Vec::new();
+    match (&r.previous_frequency, &r.frequency) {
+        (Some(old), Some(new)) => parts.push(format!("{old} -> {new}")),
+        (None, Some(f)) => parts.push(f.clone()),
+        (_, None) => match r.outcome {
+            Outcome::Created => parts.push("service default frequency".into()),
+            Outcome::Absent | Outcome::NotEnabled => parts.push("no detector".into()),
+            _ => {}
         },
-    };
-    if r.in_line == Some(false) {
-        d.push_str(if d.is_empty() {
-            "out of line"
-        } else {
-            "  out of line"
-        });
     }
-    d
+    if !r.changes.is_empty() {
+        parts.push(r.changes.join(" "));
+    }
+    if let Some(f) = &r.features {
+        parts.push(format!("features: {}", features::compact(f)));
+    }
+    parts.extend(r.note.clone());
+    if r.in_line == Some(false) {
+        parts.push("out of line".into());
+    }
+    parts.join("  ")
 }
 
 fn summary(report: &Report) -> String {

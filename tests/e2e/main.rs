@@ -8,5 +8,6 @@ mod config;
 mod disable;
 mod enable;
 mod faults;
+mod features;
 mod regions;
 mod status;
