@@ -63,14 +63,14 @@ fn a_hanging_region_is_cut_by_timeout_and_the_rest_finish() {
     let front = front(&["eu-west-2=hang"]);
     let w = World::via(&front.url);
     let out = w
-        .gdctl(&["enable", "--regions", FOUR, "--timeout", "2"])
+        .gdctl(&["enable", "--regions", FOUR, "--timeout", "5"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stdout_of(&out);
     let line = text.lines().find(|l| l.starts_with("eu-west-2")).unwrap();
     assert!(
-        line.contains("failed") && line.contains("timed out after 2 s"),
+        line.contains("failed") && line.contains("timed out after 5 s"),
         "{text}"
     );
     for ok in ["eu-west-1", "us-east-1", "us-west-2"] {
