@@ -29,29 +29,17 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     };
     let session = Session::load(g).await?;
     let home = &session.home_region;
-    let described =
-        regions::describe(&session.ec2())
-            .await
-            .map_err(|error| SetupError::DescribeRegions {
-                region: home.clone(),
-                error,
-            })?;
+    let described = regions::describe(&session.ec2())
+        .await
+        .map_err(|error| SetupError::DescribeRegions { region: home.clone(), error })?;
     let selection = regions::select(&described, home, &g.regions, &g.exclude_regions)?;
 
     let mut printer = Printer::new(out, g.output, color);
-    let ctx = Context {
-        session: &session,
-        selection: &selection,
-        global: g,
-    };
+    let ctx = Context { session: &session, selection: &selection, global: g };
     let report = match &intent {
-        Intent::Enable(desired, dry_run) => {
-            enable::run(&ctx, desired, *dry_run, &mut printer).await
-        }
+        Intent::Enable(desired, dry_run) => enable::run(&ctx, desired, *dry_run, &mut printer).await,
         Intent::Disable(args) => disable::run(&ctx, args, &mut printer).await?,
-        Intent::Status(args, features) => {
-            status::run(&ctx, args, features.as_ref(), &mut printer).await
-        }
+        Intent::Status(args, features) => status::run(&ctx, args, features.as_ref(), &mut printer).await,
     };
     match printer.finish(&report) {
         Ok(()) => Ok(report.exit_code()),

@@ -106,12 +106,7 @@ pub struct EnableArgs {
 
     /// With runtime-monitoring: the agents GuardDuty manages, comma
     /// separated: eks, ecs-fargate, ec2 (the others are turned off).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "AGENT,...",
-        requires = "features"
-    )]
+    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features")]
     pub runtime_agents: Vec<String>,
 
     /// Tag the detectors gdctl creates, and add the tag where an existing
@@ -157,21 +152,11 @@ pub struct StatusArgs {
     pub frequency: Option<Frequency>,
 
     /// With --check: exactly these protection plans must be on (as for `enable`).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "FEATURE,...",
-        requires = "check"
-    )]
+    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...", requires = "check")]
     pub features: Option<Vec<String>>,
 
     /// With --check --features runtime-monitoring: the agents that must be managed.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "AGENT,...",
-        requires = "features"
-    )]
+    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features")]
     pub runtime_agents: Vec<String>,
 }
 
@@ -201,9 +186,7 @@ impl Frequency {
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    let secs: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
     if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
         return Err("must be more than 0 and at most 86400 seconds".into());
     }
@@ -249,27 +232,22 @@ mod tests {
 
     #[test]
     fn regions_split_on_commas() {
-        let cli =
-            Cli::try_parse_from(["gdctl", "status", "--regions", "us-east-1,eu-west-1"]).unwrap();
+        let cli = Cli::try_parse_from(["gdctl", "status", "--regions", "us-east-1,eu-west-1"]).unwrap();
         assert_eq!(cli.global.regions, ["us-east-1", "eu-west-1"]);
     }
 
     #[test]
     fn tags_parse_as_pairs_and_bad_ones_are_usage_errors() {
-        let cli =
-            Cli::try_parse_from(["gdctl", "enable", "--tag", "team=sec", "--tag", "env=prod"])
-                .unwrap();
+        let cli = Cli::try_parse_from(["gdctl", "enable", "--tag", "team=sec", "--tag", "env=prod"]).unwrap();
         match cli.command {
-            Command::Enable(a) => assert_eq!(
-                a.tags,
-                [("team".into(), "sec".into()), ("env".into(), "prod".into())]
-            ),
+            Command::Enable(a) => {
+                assert_eq!(a.tags, [("team".into(), "sec".into()), ("env".into(), "prod".into())])
+            }
             _ => unreachable!(),
         }
         let err = Cli::try_parse_from(["gdctl", "enable", "--tag", "aws:x=y"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        let err =
-            Cli::try_parse_from(["gdctl", "disable", "--only-tagged", "novalue"]).unwrap_err();
+        let err = Cli::try_parse_from(["gdctl", "disable", "--only-tagged", "novalue"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
     }
 

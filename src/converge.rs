@@ -7,12 +7,7 @@ use crate::detectors::{execute, observe, ExecError};
 use crate::plan::{decide, Action, Desired, Detector, Outcome, Plan};
 use crate::report::{RegionReport, State};
 
-pub async fn converge(
-    client: &Client,
-    region: &str,
-    desired: &Desired,
-    dry_run: bool,
-) -> RegionReport {
+pub async fn converge(client: &Client, region: &str, desired: &Desired, dry_run: bool) -> RegionReport {
     let full = desired.needs_details();
     let existing = match observe(client, full).await {
         Ok(d) => d,
@@ -36,9 +31,7 @@ pub async fn converge(
             let plan = decide(&existing, desired);
             match execute(client, region, &existing, &plan.actions).await {
                 Ok(_) => describe(region, &existing, &plan, desired, None),
-                Err(ExecError::CreateRefused(e) | ExecError::Failed(e)) => {
-                    failed_at(region, &existing, e)
-                }
+                Err(ExecError::CreateRefused(e) | ExecError::Failed(e)) => failed_at(region, &existing, e),
             }
         }
         Err(ExecError::Failed(e)) => failed_at(region, &existing, e),
@@ -46,10 +39,7 @@ pub async fn converge(
 }
 
 fn failed_at(region: &str, existing: &[Detector], e: crate::error::RegionError) -> RegionReport {
-    RegionReport {
-        detector_id: existing.first().map(|d| d.id.clone()),
-        ..RegionReport::failed(region, e)
-    }
+    RegionReport { detector_id: existing.first().map(|d| d.id.clone()), ..RegionReport::failed(region, e) }
 }
 
 /// The region's state once the plan is carried out.
@@ -76,9 +66,7 @@ fn describe(
         Desired::Enabled { frequency, .. } => {
             r.status = Some(State::Enabled);
             let changed = plan.actions.iter().find_map(|a| match a {
-                Action::Update {
-                    frequency: Some(f), ..
-                } => Some(*f),
+                Action::Update { frequency: Some(f), .. } => Some(*f),
                 _ => None,
             });
             if plan.outcome == Outcome::Created {
@@ -95,9 +83,7 @@ fn describe(
             if plan.outcome == Outcome::Kept {
                 r.status = first.map(state_now);
                 r.frequency = current;
-                r.note = only_tagged
-                    .as_ref()
-                    .map(|(k, v)| format!("not tagged {k}={v}"));
+                r.note = only_tagged.as_ref().map(|(k, v)| format!("not tagged {k}={v}"));
             } else if matches!(desired, Desired::Deleted { .. }) || existing.is_empty() {
                 r.status = Some(State::NotEnabled);
             } else {
@@ -132,15 +118,10 @@ mod tests {
     const ID: &str = "12abc34d567e8fa901bc2d34e56789f0";
 
     /// GuardDuty's restJson1 error shape.
-    fn aws_error(
-        status: u16,
-        code: &'static str,
-        message: &'static str,
-    ) -> impl Fn() -> HttpResponse {
+    fn aws_error(status: u16, code: &'static str, message: &'static str) -> impl Fn() -> HttpResponse {
         move || {
             let body = format!(r#"{{"message":"{message}","__type":"{code}"}}"#);
-            let mut r =
-                HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
+            let mut r = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
             r.headers_mut().insert("Content-Type", "application/json");
             r.headers_mut().insert("x-amzn-ErrorType", code);
             r
@@ -148,20 +129,14 @@ mod tests {
     }
 
     fn client(rules: &[&Rule]) -> Client {
-        mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, rules, |b| b
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(Duration::from_millis(1))
-            ))
+        mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, rules, |b| b.retry_config(
+            RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1))
+        ))
     }
 
     fn none_listed() -> Rule {
-        mock!(Client::list_detectors).then_output(|| {
-            ListDetectorsOutput::builder()
-                .set_detector_ids(Some(vec![]))
-                .build()
-        })
+        mock!(Client::list_detectors)
+            .then_output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
     }
 
     fn enable_15() -> Desired {
@@ -187,11 +162,7 @@ mod tests {
     async fn losing_the_create_race_converges_the_winner_detector() {
         let list = mock!(Client::list_detectors)
             .sequence()
-            .output(|| {
-                ListDetectorsOutput::builder()
-                    .set_detector_ids(Some(vec![]))
-                    .build()
-            })
+            .output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
             .output(|| ListDetectorsOutput::builder().detector_ids(ID).build())
             .build();
         let create = mock!(Client::create_detector).then_http_response(aws_error(
@@ -209,34 +180,21 @@ mod tests {
         let update = mock!(Client::update_detector)
             .match_requests(|req| {
                 req.detector_id() == Some(ID)
-                    && req.finding_publishing_frequency()
-                        == Some(&FindingPublishingFrequency::FifteenMinutes)
+                    && req.finding_publishing_frequency() == Some(&FindingPublishingFrequency::FifteenMinutes)
             })
             .then_output(|| UpdateDetectorOutput::builder().build());
-        let r = converge(
-            &client(&[&list, &create, &get, &update]),
-            "eu-west-1",
-            &enable_15(),
-            false,
-        )
-        .await;
+        let r = converge(&client(&[&list, &create, &get, &update]), "eu-west-1", &enable_15(), false).await;
         assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
         assert_eq!(r.detector_id.as_deref(), Some(ID));
         assert_eq!(r.previous_frequency.as_deref(), Some("SIX_HOURS"));
-        assert_eq!(
-            (list.num_calls(), create.num_calls(), update.num_calls()),
-            (2, 1, 1)
-        );
+        assert_eq!((list.num_calls(), create.num_calls(), update.num_calls()), (2, 1, 1));
     }
 
     #[tokio::test]
     async fn a_refused_create_with_nothing_there_fails_with_the_services_error() {
         let list = none_listed();
-        let create = mock!(Client::create_detector).then_http_response(aws_error(
-            400,
-            "BadRequestException",
-            "nope",
-        ));
+        let create =
+            mock!(Client::create_detector).then_http_response(aws_error(400, "BadRequestException", "nope"));
         let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false).await;
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.error.unwrap().code, "BadRequestException");
@@ -253,10 +211,7 @@ mod tests {
         assert_eq!(r.outcome, Outcome::Failed);
         let e = r.error.unwrap();
         assert_eq!(e.code, "UnrecognizedClientException");
-        assert_eq!(
-            e.message,
-            "The security token included in the request is invalid."
-        );
+        assert_eq!(e.message, "The security token included in the request is invalid.");
         assert!(e.hint.unwrap().contains("not be enabled"));
         assert_eq!(list.num_calls(), 1, "a 403 is not retried");
     }
@@ -265,20 +220,11 @@ mod tests {
     async fn server_errors_are_retried_then_fail_the_region() {
         let list = mock!(Client::list_detectors)
             .sequence()
-            .http_response(aws_error(
-                500,
-                "InternalServerErrorException",
-                "Internal server error.",
-            ))
+            .http_response(aws_error(500, "InternalServerErrorException", "Internal server error."))
             .repeatedly()
             .build();
-        let r = converge(
-            &client(&[&list]),
-            "eu-west-1",
-            &Desired::Deleted { only_tagged: None },
-            false,
-        )
-        .await;
+        let r =
+            converge(&client(&[&list]), "eu-west-1", &Desired::Deleted { only_tagged: None }, false).await;
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.error.unwrap().code, "InternalServerErrorException");
         assert_eq!(list.num_calls(), 3, "every attempt was used");
@@ -289,16 +235,10 @@ mod tests {
         let list = mock!(Client::list_detectors)
             .then_output(|| ListDetectorsOutput::builder().detector_ids(ID).build());
         let get = mock!(Client::get_detector).then_output(|| {
-            GetDetectorOutput::builder()
-                .status(DetectorStatus::Enabled)
-                .service_role("role")
-                .build()
+            GetDetectorOutput::builder().status(DetectorStatus::Enabled).service_role("role").build()
         });
-        let delete = mock!(Client::delete_detector).then_http_response(aws_error(
-            500,
-            "Unexpected",
-            "write call",
-        ));
+        let delete =
+            mock!(Client::delete_detector).then_http_response(aws_error(500, "Unexpected", "write call"));
         let r = converge(
             &client(&[&list, &get, &delete]),
             "eu-west-1",
@@ -313,10 +253,8 @@ mod tests {
     fn one_detector(tags: &[(&str, &str)]) -> (Rule, Rule) {
         let list = mock!(Client::list_detectors)
             .then_output(|| ListDetectorsOutput::builder().detector_ids(ID).build());
-        let tags: std::collections::HashMap<String, String> = tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let tags: std::collections::HashMap<String, String> =
+            tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let get = mock!(Client::get_detector).then_output(move || {
             GetDetectorOutput::builder()
                 .status(DetectorStatus::Enabled)
@@ -334,24 +272,13 @@ mod tests {
         let (list, get) = one_detector(&[("team", "sec"), ("keep", "me")]);
         let tag = mock!(Client::tag_resource)
             .match_requests(|req| {
-                req.resource_arn()
-                    == Some(&format!(
-                        "arn:aws:guardduty:eu-west-1:123456789012:detector/{ID}"
-                    ))
+                req.resource_arn() == Some(&format!("arn:aws:guardduty:eu-west-1:123456789012:detector/{ID}"))
                     && req.tags().map(|t| t.len()) == Some(1)
                     && req.tags().and_then(|t| t.get("env")).map(String::as_str) == Some("prod")
             })
             .then_output(|| TagResourceOutput::builder().build());
-        let tags = [
-            ("team".to_string(), "sec".to_string()),
-            ("env".to_string(), "prod".to_string()),
-        ]
-        .into();
-        let desired = Desired::Enabled {
-            frequency: None,
-            features: None,
-            tags,
-        };
+        let tags = [("team".to_string(), "sec".to_string()), ("env".to_string(), "prod".to_string())].into();
+        let desired = Desired::Enabled { frequency: None, features: None, tags };
         let r = converge(&client(&[&list, &get, &tag]), "eu-west-1", &desired, false).await;
         assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
         assert_eq!(r.changes, ["+tag:env=prod"]);
@@ -367,18 +294,9 @@ mod tests {
             "The request failed because the feature RDS_LOGIN_EVENTS is not available in this region.",
         ));
         let features = crate::features::parse(&["rds-login-events".to_string()], &[]).unwrap();
-        let desired = Desired::Enabled {
-            frequency: None,
-            features: Some(features),
-            tags: Default::default(),
-        };
-        let r = converge(
-            &client(&[&list, &get, &update]),
-            "ap-south-2",
-            &desired,
-            false,
-        )
-        .await;
+        let desired =
+            Desired::Enabled { frequency: None, features: Some(features), tags: Default::default() };
+        let r = converge(&client(&[&list, &get, &update]), "ap-south-2", &desired, false).await;
         assert_eq!(r.outcome, Outcome::Failed);
         let e = r.error.unwrap();
         assert_eq!(e.code, "BadRequestException");

@@ -28,22 +28,11 @@ pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, R
         .await
         .map_err(|e| RegionError::from_sdk(&e))?;
     if !describe {
-        return Ok(ids
-            .into_iter()
-            .map(|id| Detector {
-                id,
-                ..Detector::default()
-            })
-            .collect());
+        return Ok(ids.into_iter().map(|id| Detector { id, ..Detector::default() }).collect());
     }
     let mut detectors = Vec::with_capacity(ids.len());
     for id in ids {
-        let d = client
-            .get_detector()
-            .detector_id(&id)
-            .send()
-            .await
-            .map_err(|e| RegionError::from_sdk(&e))?;
+        let d = client.get_detector().detector_id(&id).send().await.map_err(|e| RegionError::from_sdk(&e))?;
         let on = |s: Option<&FeatureStatus>| s == Some(&FeatureStatus::Enabled);
         let features = d
             .features()
@@ -54,21 +43,14 @@ pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, R
                     .iter()
                     .filter_map(|a| Some((a.name()?.as_str().to_string(), on(a.status()))))
                     .collect();
-                let state = FeatureState {
-                    enabled: on(f.status()),
-                    additional,
-                };
+                let state = FeatureState { enabled: on(f.status()), additional };
                 Some((f.name()?.as_str().to_string(), state))
             })
             .collect();
-        let tags = d
-            .tags()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        let tags = d.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
         detectors.push(Detector {
             enabled: d.status() == Some(&DetectorStatus::Enabled),
-            frequency: d
-                .finding_publishing_frequency()
-                .map(|f| f.as_str().to_string()),
+            frequency: d.finding_publishing_frequency().map(|f| f.as_str().to_string()),
             features,
             tags: tags.unwrap_or_default(),
             service_role: d.service_role().map(str::to_string),
@@ -98,11 +80,7 @@ pub async fn execute(
     for action in actions {
         debug!(?action, "calling");
         let result = match action {
-            Action::Create {
-                frequency,
-                features,
-                tags,
-            } => {
+            Action::Create { frequency, features, tags } => {
                 match client
                     .create_detector()
                     .enable(true)
@@ -126,21 +104,8 @@ pub async fn execute(
                     }
                 }
             }
-            Action::Update {
-                id,
-                resume,
-                frequency,
-                features,
-                ..
-            } => {
-                update(
-                    client,
-                    id,
-                    resume.then_some(true),
-                    *frequency,
-                    features.as_ref(),
-                )
-                .await
+            Action::Update { id, resume, frequency, features, .. } => {
+                update(client, id, resume.then_some(true), *frequency, features.as_ref()).await
             }
             Action::Suspend { id } => update(client, id, Some(false), None, None).await,
             Action::Tag { id, tags } => match arn(region, existing.iter().find(|d| &d.id == id)) {
@@ -238,10 +203,9 @@ fn arn(region: &str, detector: Option<&Detector>) -> Option<String> {
     let role = d.service_role.as_deref()?;
     let parts: Vec<&str> = role.split(':').collect();
     match parts.as_slice() {
-        ["arn", partition, "iam", "", account, ..] if !account.is_empty() => Some(format!(
-            "arn:{partition}:guardduty:{region}:{account}:detector/{}",
-            d.id
-        )),
+        ["arn", partition, "iam", "", account, ..] if !account.is_empty() => {
+            Some(format!("arn:{partition}:guardduty:{region}:{account}:detector/{}", d.id))
+        }
         _ => None,
     }
 }
@@ -264,16 +228,7 @@ mod tests {
             arn("eu-west-1", Some(&d)).as_deref(),
             Some("arn:aws:guardduty:eu-west-1:123456789012:detector/abc")
         );
-        assert_eq!(
-            arn(
-                "eu-west-1",
-                Some(&Detector {
-                    id: "x".into(),
-                    ..Detector::default()
-                })
-            ),
-            None
-        );
+        assert_eq!(arn("eu-west-1", Some(&Detector { id: "x".into(), ..Detector::default() })), None);
     }
 
     #[test]

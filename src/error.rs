@@ -33,15 +33,8 @@ pub enum SetupError {
 }
 
 fn unknown_regions(names: &[String], home: &str) -> String {
-    let (s, them) = if names.len() > 1 {
-        ("s", "them")
-    } else {
-        ("", "it")
-    };
-    format!(
-        "unknown region{s}: {} (DescribeRegions in {home} did not return {them})",
-        names.join(", ")
-    )
+    let (s, them) = if names.len() > 1 { ("s", "them") } else { ("", "it") };
+    format!("unknown region{s}: {} (DescribeRegions in {home} did not return {them})", names.join(", "))
 }
 
 impl SetupError {
@@ -67,18 +60,11 @@ impl RegionError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         let code = code.into();
         let hint = hint_for(&code);
-        RegionError {
-            code,
-            message: message.into(),
-            hint,
-        }
+        RegionError { code, message: message.into(), hint }
     }
 
     pub fn timed_out(after: std::time::Duration) -> Self {
-        RegionError::new(
-            "Timeout",
-            format!("timed out after {} s", after.as_secs_f64()),
-        )
+        RegionError::new("Timeout", format!("timed out after {} s", after.as_secs_f64()))
     }
 
     /// Classify any SDK error by its code (service errors) or its kind
@@ -135,10 +121,7 @@ mod tests {
 
     #[test]
     fn unrecognized_client_gets_the_opt_in_hint() {
-        let e = RegionError::new(
-            "UnrecognizedClientException",
-            "The security token is invalid",
-        );
+        let e = RegionError::new("UnrecognizedClientException", "The security token is invalid");
         assert_eq!(
             e.to_string(),
             "UnrecognizedClientException: The security token is invalid \
@@ -150,13 +133,7 @@ mod tests {
 
     #[test]
     fn unknown_regions_are_named() {
-        let e = SetupError::UnknownRegions {
-            names: vec!["xx-1".into()],
-            home: "us-east-1".into(),
-        };
-        assert_eq!(
-            e.to_string(),
-            "unknown region: xx-1 (DescribeRegions in us-east-1 did not return it)"
-        );
+        let e = SetupError::UnknownRegions { names: vec!["xx-1".into()], home: "us-east-1".into() };
+        assert_eq!(e.to_string(), "unknown region: xx-1 (DescribeRegions in us-east-1 did not return it)");
     }
 }

@@ -26,9 +26,7 @@ where
             async move {
                 tokio::time::timeout(timeout, job)
                     .await
-                    .unwrap_or_else(|_| {
-                        RegionReport::failed(region, RegionError::timed_out(timeout))
-                    })
+                    .unwrap_or_else(|_| RegionReport::failed(region, RegionError::timed_out(timeout)))
             }
         })
         .buffer_unordered(concurrency.max(1));
@@ -69,16 +67,10 @@ mod tests {
             |_| {},
         )
         .await;
-        let failed: Vec<_> = reports
-            .iter()
-            .filter(|r| r.outcome == Outcome::Failed)
-            .collect();
+        let failed: Vec<_> = reports.iter().filter(|r| r.outcome == Outcome::Failed).collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].region, "r-1");
-        assert_eq!(
-            failed[0].error.as_ref().unwrap().message,
-            "timed out after 5 s"
-        );
+        assert_eq!(failed[0].error.as_ref().unwrap().message, "timed out after 5 s");
         assert_eq!(reports.len(), 3);
     }
 

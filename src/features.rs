@@ -128,22 +128,14 @@ pub fn parse(features: &[String], agents: &[String]) -> Result<Wanted, String> {
                 None if name.trim() == "none" => {
                     return Err("`none` cannot be combined with other features".into())
                 }
-                None => {
-                    return Err(format!(
-                        "unknown feature `{name}`; valid: {}, or none",
-                        valid()
-                    ))
-                }
+                None => return Err(format!("unknown feature `{name}`; valid: {}, or none", valid())),
             }
         }
     }
-    if named.contains(&Feature::RuntimeMonitoring) && named.contains(&Feature::EksRuntimeMonitoring)
-    {
-        return Err(
-            "runtime-monitoring and eks-runtime-monitoring cannot both be enabled \
+    if named.contains(&Feature::RuntimeMonitoring) && named.contains(&Feature::EksRuntimeMonitoring) {
+        return Err("runtime-monitoring and eks-runtime-monitoring cannot both be enabled \
                     (runtime-monitoring includes EKS)"
-                .into(),
-        );
+            .into());
     }
     // Send one of the two runtime-monitoring features, never both.
     let left_out = if named.contains(&Feature::EksRuntimeMonitoring) {
@@ -151,11 +143,8 @@ pub fn parse(features: &[String], agents: &[String]) -> Result<Wanted, String> {
     } else {
         Feature::EksRuntimeMonitoring
     };
-    let features: BTreeMap<Feature, bool> = Feature::ALL
-        .into_iter()
-        .filter(|f| *f != left_out)
-        .map(|f| (f, named.contains(&f)))
-        .collect();
+    let features: BTreeMap<Feature, bool> =
+        Feature::ALL.into_iter().filter(|f| *f != left_out).map(|f| (f, named.contains(&f))).collect();
 
     let mut wanted_agents = Vec::new();
     for name in agents {
@@ -174,10 +163,7 @@ pub fn parse(features: &[String], agents: &[String]) -> Result<Wanted, String> {
         return Err("--runtime-agents needs runtime-monitoring in --features".into());
     }
     let agents = if runtime_on {
-        Agent::ALL
-            .into_iter()
-            .map(|a| (a, wanted_agents.contains(&a)))
-            .collect()
+        Agent::ALL.into_iter().map(|a| (a, wanted_agents.contains(&a))).collect()
     } else {
         BTreeMap::new()
     };
@@ -204,23 +190,14 @@ pub fn diff(wanted: &Wanted, current: &Features) -> Vec<Change> {
     for (&f, &on) in &wanted.features {
         let now = current.get(f.api_name());
         if now.is_some_and(|s| s.enabled) != on {
-            changes.push(Change {
-                name: f.cli_name().to_string(),
-                enable: on,
-            });
+            changes.push(Change { name: f.cli_name().to_string(), enable: on });
         }
     }
     let runtime = current.get(Feature::RuntimeMonitoring.api_name());
     for (&a, &on) in &wanted.agents {
-        let now = runtime
-            .and_then(|s| s.additional.get(a.api_name()))
-            .copied()
-            .unwrap_or(false);
+        let now = runtime.and_then(|s| s.additional.get(a.api_name())).copied().unwrap_or(false);
         if now != on {
-            changes.push(Change {
-                name: format!("runtime-monitoring:{}", a.cli_name()),
-                enable: on,
-            });
+            changes.push(Change { name: format!("runtime-monitoring:{}", a.cli_name()), enable: on });
         }
     }
     changes
@@ -230,19 +207,14 @@ pub fn diff(wanted: &Wanted, current: &Features) -> Vec<Change> {
 pub fn compact(current: &Features) -> String {
     let mut on: Vec<String> = Vec::new();
     for (name, state) in current.iter().filter(|(_, s)| s.enabled) {
-        let label =
-            Feature::from_api(name).map_or(name.to_lowercase(), |f| f.cli_name().to_string());
+        let label = Feature::from_api(name).map_or(name.to_lowercase(), |f| f.cli_name().to_string());
         let agents: Vec<&str> = state
             .additional
             .iter()
             .filter(|(_, on)| **on)
             .map(|(a, _)| Agent::from_api(a).map_or(a.as_str(), |a| a.cli_name()))
             .collect();
-        on.push(if agents.is_empty() {
-            label
-        } else {
-            format!("{label}({})", agents.join(","))
-        });
+        on.push(if agents.is_empty() { label } else { format!("{label}({})", agents.join(",")) });
     }
     if on.is_empty() {
         "none".into()
@@ -261,26 +233,14 @@ mod tests {
 
     fn state(on: &[&str]) -> Features {
         on.iter()
-            .map(|n| {
-                (
-                    n.to_string(),
-                    FeatureState {
-                        enabled: true,
-                        additional: BTreeMap::new(),
-                    },
-                )
-            })
+            .map(|n| (n.to_string(), FeatureState { enabled: true, additional: BTreeMap::new() }))
             .collect()
     }
 
     #[test]
     fn named_features_are_on_and_every_other_known_one_off() {
         let w = parse(&strings(&["s3-data-events", "rds-login-events"]), &[]).unwrap();
-        assert_eq!(
-            w.features.len(),
-            6,
-            "one of the two runtime features is left out"
-        );
+        assert_eq!(w.features.len(), 6, "one of the two runtime features is left out");
         assert_eq!(w.features[&Feature::S3DataEvents], true);
         assert_eq!(w.features[&Feature::RdsLoginEvents], true);
         assert_eq!(w.features[&Feature::EbsMalwareProtection], false);
@@ -299,21 +259,14 @@ mod tests {
     #[test]
     fn unknown_names_list_the_valid_ones() {
         let e = parse(&strings(&["s3"]), &[]).unwrap_err();
-        assert!(
-            e.contains("unknown feature `s3`") && e.contains("lambda-network-logs"),
-            "{e}"
-        );
+        assert!(e.contains("unknown feature `s3`") && e.contains("lambda-network-logs"), "{e}");
         let e = parse(&strings(&["runtime-monitoring"]), &strings(&["lambda"])).unwrap_err();
         assert!(e.contains("ecs-fargate"), "{e}");
     }
 
     #[test]
     fn the_two_runtime_monitorings_are_refused_together() {
-        assert!(parse(
-            &strings(&["runtime-monitoring", "eks-runtime-monitoring"]),
-            &[]
-        )
-        .is_err());
+        assert!(parse(&strings(&["runtime-monitoring", "eks-runtime-monitoring"]), &[]).is_err());
         let w = parse(&strings(&["eks-runtime-monitoring"]), &[]).unwrap();
         assert_eq!(w.features[&Feature::EksRuntimeMonitoring], true);
         assert!(!w.features.contains_key(&Feature::RuntimeMonitoring));
@@ -325,11 +278,7 @@ mod tests {
         let w = parse(&strings(&["runtime-monitoring"]), &strings(&["eks", "ec2"])).unwrap();
         assert_eq!(
             w.agents,
-            BTreeMap::from([
-                (Agent::Eks, true),
-                (Agent::EcsFargate, false),
-                (Agent::Ec2, true)
-            ])
+            BTreeMap::from([(Agent::Eks, true), (Agent::EcsFargate, false), (Agent::Ec2, true)])
         );
     }
 
@@ -348,27 +297,16 @@ mod tests {
     fn diff_covers_runtime_agents() {
         let w = parse(&strings(&["runtime-monitoring"]), &strings(&["ec2"])).unwrap();
         let mut current = state(&["RUNTIME_MONITORING"]);
-        current
-            .get_mut("RUNTIME_MONITORING")
-            .unwrap()
-            .additional
-            .insert("EKS_ADDON_MANAGEMENT".into(), true);
+        current.get_mut("RUNTIME_MONITORING").unwrap().additional.insert("EKS_ADDON_MANAGEMENT".into(), true);
         let shown: Vec<String> = diff(&w, &current).iter().map(|c| c.to_string()).collect();
-        assert_eq!(
-            shown,
-            ["-runtime-monitoring:eks", "+runtime-monitoring:ec2"]
-        );
+        assert_eq!(shown, ["-runtime-monitoring:eks", "+runtime-monitoring:ec2"]);
     }
 
     #[test]
     fn compact_lists_enabled_features_and_agents() {
         let mut current = state(&["S3_DATA_EVENTS", "RUNTIME_MONITORING"]);
         current.insert("RDS_LOGIN_EVENTS".into(), FeatureState::default());
-        current
-            .get_mut("RUNTIME_MONITORING")
-            .unwrap()
-            .additional
-            .insert("EC2_AGENT_MANAGEMENT".into(), true);
+        current.get_mut("RUNTIME_MONITORING").unwrap().additional.insert("EC2_AGENT_MANAGEMENT".into(), true);
         assert_eq!(compact(&current), "runtime-monitoring(ec2),s3-data-events");
         assert_eq!(compact(&Features::new()), "none");
     }

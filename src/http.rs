@@ -60,9 +60,7 @@ impl HttpConnector for Route {
         if request.uri().starts_with("http://") {
             self.plain.call(request)
         } else {
-            self.tls
-                .http_connector(&self.settings, &self.components)
-                .call(request)
+            self.tls.http_connector(&self.settings, &self.components).call(request)
         }
     }
 }
@@ -87,8 +85,7 @@ mod tests {
             .with_time_source(Some(SystemTimeSource::new()))
             .build()
             .unwrap();
-        let connector =
-            client().http_connector(&HttpConnectorSettings::builder().build(), &components);
+        let connector = client().http_connector(&HttpConnectorSettings::builder().build(), &components);
         for (scheme, first_byte) in [("http", b'G'), ("https", 0x16)] {
             let request = HttpRequest::get(format!("{scheme}://127.0.0.1:{port}/")).unwrap();
             let call = tokio::spawn(connector.call(request));

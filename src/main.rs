@@ -34,10 +34,7 @@ fn main() -> ExitCode {
     init_tracing(cli.global.verbose);
 
     // One thread is plenty: the work is waiting on the network.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gdctl: error: could not start the async runtime: {e}");
@@ -66,17 +63,10 @@ fn init_tracing(verbose: u8) {
         0 | 1 => "gdctl=debug",
         _ => "gdctl=trace,aws_smithy_runtime=debug,aws_smithy_runtime_api=debug,aws_config=debug,aws_sdk_guardduty=debug,aws_sdk_ec2=debug",
     };
-    let filter = if from_env {
-        EnvFilter::from_default_env()
-    } else {
-        EnvFilter::new(default)
-    };
+    let filter = if from_env { EnvFilter::from_default_env() } else { EnvFilter::new(default) };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(app::use_color(
-            cli::OutputFormat::Text,
-            std::io::stderr().is_terminal(),
-        ))
+        .with_ansi(app::use_color(cli::OutputFormat::Text, std::io::stderr().is_terminal()))
         .init();
 }

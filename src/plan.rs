@@ -23,27 +23,15 @@ pub struct Detector {
 /// What the user asked for in every target region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Desired {
-    Enabled {
-        frequency: Option<Frequency>,
-        features: Option<Wanted>,
-        tags: Tags,
-    },
-    Deleted {
-        only_tagged: Option<(String, String)>,
-    },
-    Suspended {
-        only_tagged: Option<(String, String)>,
-    },
+    Enabled { frequency: Option<Frequency>, features: Option<Wanted>, tags: Tags },
+    Deleted { only_tagged: Option<(String, String)> },
+    Suspended { only_tagged: Option<(String, String)> },
 }
 
 impl Desired {
     #[cfg(test)]
     pub fn enabled(frequency: Option<Frequency>) -> Desired {
-        Desired::Enabled {
-            frequency,
-            features: None,
-            tags: Tags::new(),
-        }
+        Desired::Enabled { frequency, features: None, tags: Tags::new() }
     }
 
     /// Whether the plan needs GetDetector, or only the ids from ListDetectors.
@@ -86,11 +74,7 @@ pub enum Action {
 impl Action {
     /// What the call changes, in the report's words (`+s3-data-events`, `+tag:team=sec`).
     pub fn changes(&self) -> Vec<String> {
-        let tag_changes = |tags: &Tags| {
-            tags.iter()
-                .map(|(k, v)| format!("+tag:{k}={v}"))
-                .collect::<Vec<_>>()
-        };
+        let tag_changes = |tags: &Tags| tags.iter().map(|(k, v)| format!("+tag:{k}={v}")).collect::<Vec<_>>();
         match self {
             Action::Create { features, tags, .. } => {
                 let mut v: Vec<String> = features
@@ -132,11 +116,7 @@ impl Outcome {
     pub fn is_change(self) -> bool {
         matches!(
             self,
-            Outcome::Created
-                | Outcome::Resumed
-                | Outcome::Updated
-                | Outcome::Deleted
-                | Outcome::Suspended
+            Outcome::Created | Outcome::Resumed | Outcome::Updated | Outcome::Deleted | Outcome::Suspended
         )
     }
 
@@ -171,18 +151,12 @@ pub struct Plan {
 /// Decide what to do in one region.
 pub fn decide(existing: &[Detector], desired: &Desired) -> Plan {
     match desired {
-        Desired::Enabled {
-            frequency,
-            features,
-            tags,
-        } => plan_enable(existing, *frequency, features.as_ref(), tags),
+        Desired::Enabled { frequency, features, tags } => {
+            plan_enable(existing, *frequency, features.as_ref(), tags)
+        }
         Desired::Deleted { only_tagged } | Desired::Suspended { only_tagged } => {
             let deleting = matches!(desired, Desired::Deleted { .. });
-            let carries = |d: &Detector| {
-                only_tagged
-                    .as_ref()
-                    .is_none_or(|(k, v)| d.tags.get(k) == Some(v))
-            };
+            let carries = |d: &Detector| only_tagged.as_ref().is_none_or(|(k, v)| d.tags.get(k) == Some(v));
             let ours: Vec<&Detector> = existing.iter().filter(|d| carries(d)).collect();
             let actions: Vec<Action> = ours
                 .iter()
@@ -218,24 +192,15 @@ fn plan_enable(
     tags: &Tags,
 ) -> Plan {
     if existing.is_empty() {
-        let create = Action::Create {
-            frequency,
-            features: features.cloned(),
-            tags: tags.clone(),
-        };
-        return Plan {
-            actions: vec![create],
-            outcome: Outcome::Created,
-        };
+        let create = Action::Create { frequency, features: features.cloned(), tags: tags.clone() };
+        return Plan { actions: vec![create], outcome: Outcome::Created };
     }
     // AWS allows one detector per region; should there be more, converge each.
     let mut actions = Vec::new();
     for d in existing {
         // Only send what changes something: the user did not ask to touch the rest.
         let wrong_frequency = frequency.filter(|f| d.frequency.as_deref() != Some(f.api_name()));
-        let changes = features
-            .map(|w| features::diff(w, &d.features))
-            .unwrap_or_default();
+        let changes = features.map(|w| features::diff(w, &d.features)).unwrap_or_default();
         if !d.enabled || wrong_frequency.is_some() || !changes.is_empty() {
             actions.push(Action::Update {
                 id: d.id.clone(),
@@ -247,16 +212,10 @@ fn plan_enable(
         }
         let lacking = tags::missing(tags, &d.tags);
         if !lacking.is_empty() {
-            actions.push(Action::Tag {
-                id: d.id.clone(),
-                tags: lacking,
-            });
+            actions.push(Action::Tag { id: d.id.clone(), tags: lacking });
         }
     }
-    let outcome = if actions
-        .iter()
-        .any(|a| matches!(a, Action::Update { resume: true, .. }))
-    {
+    let outcome = if actions.iter().any(|a| matches!(a, Action::Update { resume: true, .. })) {
         Outcome::Resumed
     } else if actions.is_empty() {
         Outcome::Unchanged
@@ -301,29 +260,15 @@ mod tests {
     use Frequency::*;
 
     fn det(id: &str, enabled: bool, freq: &str) -> Detector {
-        Detector {
-            id: id.into(),
-            enabled,
-            frequency: Some(freq.into()),
-            ..Detector::default()
-        }
+        Detector { id: id.into(), enabled, frequency: Some(freq.into()), ..Detector::default() }
     }
 
     fn update(id: &str, resume: bool, frequency: Option<Frequency>) -> Action {
-        Action::Update {
-            id: id.into(),
-            resume,
-            frequency,
-            features: None,
-            changes: vec![],
-        }
+        Action::Update { id: id.into(), resume, frequency, features: None, changes: vec![] }
     }
 
     fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn enable(frequency: Option<Frequency>) -> Desired {
@@ -339,11 +284,7 @@ mod tests {
         assert_eq!(p.outcome, Outcome::Created);
         assert_eq!(
             p.actions,
-            [Action::Create {
-                frequency: Some(FifteenMinutes),
-                features: None,
-                tags: Tags::new()
-            }]
+            [Action::Create { frequency: Some(FifteenMinutes), features: None, tags: Tags::new() }]
         );
     }
 
@@ -357,14 +298,8 @@ mod tests {
     #[test]
     fn resume_carries_the_frequency_only_when_it_differs() {
         let existing = [det("a", false, "SIX_HOURS")];
-        assert_eq!(
-            decide(&existing, &enable(Some(OneHour))).actions,
-            [update("a", true, Some(OneHour))]
-        );
-        assert_eq!(
-            decide(&existing, &enable(Some(SixHours))).actions,
-            [update("a", true, None)]
-        );
+        assert_eq!(decide(&existing, &enable(Some(OneHour))).actions, [update("a", true, Some(OneHour))]);
+        assert_eq!(decide(&existing, &enable(Some(SixHours))).actions, [update("a", true, None)]);
     }
 
     #[test]
@@ -374,86 +309,41 @@ mod tests {
         assert_eq!(p.outcome, Outcome::Updated);
         assert_eq!(p.actions, [update("a", false, Some(FifteenMinutes))]);
         let p = decide(&existing, &enable(Some(SixHours)));
-        assert_eq!(
-            p,
-            Plan {
-                actions: vec![],
-                outcome: Outcome::Unchanged
-            }
-        );
+        assert_eq!(p, Plan { actions: vec![], outcome: Outcome::Unchanged });
     }
 
     #[test]
     fn enable_without_frequency_leaves_an_enabled_detector_alone() {
         let p = decide(&[det("a", true, "ONE_HOUR")], &enable(None));
-        assert_eq!(
-            p,
-            Plan {
-                actions: vec![],
-                outcome: Outcome::Unchanged
-            }
-        );
+        assert_eq!(p, Plan { actions: vec![], outcome: Outcome::Unchanged });
     }
 
     #[test]
     fn enable_converges_every_detector_when_there_are_several() {
-        let existing = [
-            det("a", true, "SIX_HOURS"),
-            det("b", false, "FIFTEEN_MINUTES"),
-        ];
+        let existing = [det("a", true, "SIX_HOURS"), det("b", false, "FIFTEEN_MINUTES")];
         let p = decide(&existing, &enable(Some(FifteenMinutes)));
         assert_eq!(p.outcome, Outcome::Resumed);
-        assert_eq!(
-            p.actions,
-            [
-                update("a", false, Some(FifteenMinutes)),
-                update("b", true, None)
-            ]
-        );
+        assert_eq!(p.actions, [update("a", false, Some(FifteenMinutes)), update("b", true, None)]);
     }
 
     #[test]
     fn features_are_sent_complete_and_only_when_they_differ() {
         let wanted = parse(&["s3-data-events".to_string()], &[]).unwrap();
-        let desired = Desired::Enabled {
-            frequency: None,
-            features: Some(wanted.clone()),
-            tags: Tags::new(),
-        };
+        let desired = Desired::Enabled { frequency: None, features: Some(wanted.clone()), tags: Tags::new() };
         let mut d = det("a", true, "SIX_HOURS");
-        d.features.insert(
-            "RDS_LOGIN_EVENTS".into(),
-            FeatureState {
-                enabled: true,
-                ..Default::default()
-            },
-        );
+        d.features.insert("RDS_LOGIN_EVENTS".into(), FeatureState { enabled: true, ..Default::default() });
         let p = decide(&[d.clone()], &desired);
         assert_eq!(p.outcome, Outcome::Updated);
         match &p.actions[..] {
-            [Action::Update {
-                resume: false,
-                frequency: None,
-                features: Some(f),
-                changes,
-                ..
-            }] => {
+            [Action::Update { resume: false, frequency: None, features: Some(f), changes, .. }] => {
                 assert_eq!(f, &wanted);
-                assert_eq!(
-                    p.actions[0].changes(),
-                    ["+s3-data-events", "-rds-login-events"]
-                );
+                assert_eq!(p.actions[0].changes(), ["+s3-data-events", "-rds-login-events"]);
                 assert_eq!(changes.len(), 2);
             }
             other => panic!("{other:?}"),
         }
-        d.features = Features::from([(
-            "S3_DATA_EVENTS".into(),
-            FeatureState {
-                enabled: true,
-                ..Default::default()
-            },
-        )]);
+        d.features =
+            Features::from([("S3_DATA_EVENTS".into(), FeatureState { enabled: true, ..Default::default() })]);
         assert_eq!(decide(&[d], &desired).outcome, Outcome::Unchanged);
     }
 
@@ -461,18 +351,8 @@ mod tests {
     fn a_new_detector_gets_the_features_and_tags_asked_for() {
         let wanted = parse(&["ebs-malware-protection".to_string()], &[]).unwrap();
         let t = tags(&[("team", "sec")]);
-        let p = decide(
-            &[],
-            &Desired::Enabled {
-                frequency: None,
-                features: Some(wanted),
-                tags: t,
-            },
-        );
-        assert_eq!(
-            p.actions[0].changes(),
-            ["+ebs-malware-protection", "+tag:team=sec"]
-        );
+        let p = decide(&[], &Desired::Enabled { frequency: None, features: Some(wanted), tags: t });
+        assert_eq!(p.actions[0].changes(), ["+ebs-malware-protection", "+tag:team=sec"]);
     }
 
     #[test]
@@ -486,43 +366,22 @@ mod tests {
         };
         let p = decide(&[d.clone()], &desired);
         assert_eq!(p.outcome, Outcome::Updated);
-        assert_eq!(
-            p.actions,
-            [Action::Tag {
-                id: "a".into(),
-                tags: tags(&[("env", "prod")])
-            }]
-        );
+        assert_eq!(p.actions, [Action::Tag { id: "a".into(), tags: tags(&[("env", "prod")]) }]);
         d.tags.insert("env".into(), "prod".into());
         assert_eq!(decide(&[d], &desired).outcome, Outcome::Unchanged);
     }
 
     #[test]
     fn delete_with_nothing_there_is_absent_not_an_error() {
-        assert_eq!(
-            decide(&[], &DELETE),
-            Plan {
-                actions: vec![],
-                outcome: Outcome::Absent
-            }
-        );
+        assert_eq!(decide(&[], &DELETE), Plan { actions: vec![], outcome: Outcome::Absent });
         assert_eq!(decide(&[], &SUSPEND).outcome, Outcome::Absent);
     }
 
     #[test]
     fn delete_removes_every_detector_enabled_or_not() {
-        let p = decide(
-            &[det("a", true, "SIX_HOURS"), det("b", false, "SIX_HOURS")],
-            &DELETE,
-        );
+        let p = decide(&[det("a", true, "SIX_HOURS"), det("b", false, "SIX_HOURS")], &DELETE);
         assert_eq!(p.outcome, Outcome::Deleted);
-        assert_eq!(
-            p.actions,
-            [
-                Action::Delete { id: "a".into() },
-                Action::Delete { id: "b".into() }
-            ]
-        );
+        assert_eq!(p.actions, [Action::Delete { id: "a".into() }, Action::Delete { id: "b".into() }]);
         assert!(!DELETE.needs_details());
     }
 
@@ -532,78 +391,36 @@ mod tests {
         assert_eq!(p.outcome, Outcome::Suspended);
         assert_eq!(p.actions, [Action::Suspend { id: "a".into() }]);
         let p = decide(&[det("a", false, "SIX_HOURS")], &SUSPEND);
-        assert_eq!(
-            p,
-            Plan {
-                actions: vec![],
-                outcome: Outcome::Unchanged
-            }
-        );
+        assert_eq!(p, Plan { actions: vec![], outcome: Outcome::Unchanged });
     }
 
     #[test]
     fn only_tagged_keeps_detectors_without_the_tag() {
         let only = Some(("team".to_string(), "sec".to_string()));
-        let delete = Desired::Deleted {
-            only_tagged: only.clone(),
-        };
+        let delete = Desired::Deleted { only_tagged: only.clone() };
         assert!(delete.needs_details(), "tags come from GetDetector");
         let mut theirs = det("a", true, "SIX_HOURS");
         theirs.tags = tags(&[("team", "web")]);
-        assert_eq!(
-            decide(&[theirs.clone()], &delete),
-            Plan {
-                actions: vec![],
-                outcome: Outcome::Kept
-            }
-        );
+        assert_eq!(decide(&[theirs.clone()], &delete), Plan { actions: vec![], outcome: Outcome::Kept });
         let mut ours = det("b", true, "SIX_HOURS");
         ours.tags = tags(&[("team", "sec")]);
         let p = decide(&[theirs.clone(), ours.clone()], &delete);
-        assert_eq!(
-            p,
-            Plan {
-                actions: vec![Action::Delete { id: "b".into() }],
-                outcome: Outcome::Deleted
-            }
-        );
+        assert_eq!(p, Plan { actions: vec![Action::Delete { id: "b".into() }], outcome: Outcome::Deleted });
         let p = decide(&[theirs], &Desired::Suspended { only_tagged: only });
         assert_eq!(p.outcome, Outcome::Kept);
     }
 
     #[test]
     fn assess_states_and_check() {
-        assert_eq!(
-            assess(&[], None, None),
-            Assessment {
-                outcome: Outcome::NotEnabled,
-                in_line: false
-            }
-        );
+        assert_eq!(assess(&[], None, None), Assessment { outcome: Outcome::NotEnabled, in_line: false });
         let off = [det("a", false, "SIX_HOURS")];
-        assert_eq!(
-            assess(&off, None, None),
-            Assessment {
-                outcome: Outcome::Suspended,
-                in_line: false
-            }
-        );
+        assert_eq!(assess(&off, None, None), Assessment { outcome: Outcome::Suspended, in_line: false });
         let on = [det("a", true, "SIX_HOURS")];
-        assert_eq!(
-            assess(&on, None, None),
-            Assessment {
-                outcome: Outcome::Enabled,
-                in_line: true
-            }
-        );
+        assert_eq!(assess(&on, None, None), Assessment { outcome: Outcome::Enabled, in_line: true });
         assert!(assess(&on, Some(SixHours), None).in_line);
         assert!(!assess(&on, Some(FifteenMinutes), None).in_line);
         // A detector with no reported frequency cannot satisfy a frequency check.
-        let unknown = [Detector {
-            id: "a".into(),
-            enabled: true,
-            ..Detector::default()
-        }];
+        let unknown = [Detector { id: "a".into(), enabled: true, ..Detector::default() }];
         assert!(!assess(&unknown, Some(SixHours), None).in_line);
         let wanted = parse(&["s3-data-events".to_string()], &[]).unwrap();
         assert!(!assess(&on, None, Some(&wanted)).in_line);

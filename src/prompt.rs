@@ -7,10 +7,7 @@ pub fn confirm_deletion(
     input: &mut dyn BufRead,
     err: &mut dyn Write,
 ) -> io::Result<bool> {
-    writeln!(
-        err,
-        "These detectors will be deleted, with all their findings:"
-    )?;
+    writeln!(err, "These detectors will be deleted, with all their findings:")?;
     for (region, id) in doomed {
         writeln!(err, "  {region:<16} {id}")?;
     }
@@ -23,10 +20,7 @@ pub fn confirm_deletion(
     err.flush()?;
     let mut answer = String::new();
     input.read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 #[cfg(test)]

@@ -26,12 +26,8 @@ pub struct Selection {
 }
 
 pub async fn describe(client: &aws_sdk_ec2::Client) -> Result<Vec<Described>, RegionError> {
-    let out = client
-        .describe_regions()
-        .all_regions(true)
-        .send()
-        .await
-        .map_err(|e| RegionError::from_sdk(&e))?;
+    let out =
+        client.describe_regions().all_regions(true).send().await.map_err(|e| RegionError::from_sdk(&e))?;
     Ok(out
         .regions()
         .iter()
@@ -65,39 +61,24 @@ pub fn select(
     exclude: &[String],
 ) -> Result<Selection, SetupError> {
     let known = |name: &String| described.iter().any(|d| &d.name == name);
-    let mut unknown: Vec<String> = include
-        .iter()
-        .chain(exclude)
-        .filter(|n| !known(n))
-        .cloned()
-        .collect();
+    let mut unknown: Vec<String> = include.iter().chain(exclude).filter(|n| !known(n)).cloned().collect();
     if !unknown.is_empty() {
         unknown.sort();
         unknown.dedup();
-        return Err(SetupError::UnknownRegions {
-            names: unknown,
-            home: home.to_string(),
-        });
+        return Err(SetupError::UnknownRegions { names: unknown, home: home.to_string() });
     }
 
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
     for d in described {
-        let wanted =
-            (include.is_empty() || include.contains(&d.name)) && !exclude.contains(&d.name);
+        let wanted = (include.is_empty() || include.contains(&d.name)) && !exclude.contains(&d.name);
         if !wanted {
             continue;
         }
         if !matches!(d.opt_in_status.as_str(), "opt-in-not-required" | "opted-in") {
-            skipped.push(Skipped {
-                region: d.name.clone(),
-                reason: "not opted in",
-            });
+            skipped.push(Skipped { region: d.name.clone(), reason: "not opted in" });
         } else if partition(&d.name) != partition(home) {
-            skipped.push(Skipped {
-                region: d.name.clone(),
-                reason: "other partition",
-            });
+            skipped.push(Skipped { region: d.name.clone(), reason: "other partition" });
         } else {
             targets.push(d.name.clone());
         }
@@ -125,10 +106,7 @@ mod tests {
             ("cn-north-1", "opt-in-not-required"),
         ]
         .into_iter()
-        .map(|(n, s)| Described {
-            name: n.into(),
-            opt_in_status: s.into(),
-        })
+        .map(|(n, s)| Described { name: n.into(), opt_in_status: s.into() })
         .collect()
     }
 
@@ -143,36 +121,18 @@ mod tests {
         assert_eq!(
             s.skipped,
             [
-                Skipped {
-                    region: "ap-east-1".into(),
-                    reason: "not opted in"
-                },
-                Skipped {
-                    region: "cn-north-1".into(),
-                    reason: "other partition"
-                },
+                Skipped { region: "ap-east-1".into(), reason: "not opted in" },
+                Skipped { region: "cn-north-1".into(), reason: "other partition" },
             ]
         );
     }
 
     #[test]
     fn include_and_exclude_narrow_the_targets() {
-        let s = select(
-            &described(),
-            "us-east-1",
-            &strings(&["us-east-1", "eu-west-1"]),
-            &[],
-        )
-        .unwrap();
+        let s = select(&described(), "us-east-1", &strings(&["us-east-1", "eu-west-1"]), &[]).unwrap();
         assert_eq!(s.targets, ["eu-west-1", "us-east-1"]);
         assert!(s.skipped.is_empty());
-        let s = select(
-            &described(),
-            "us-east-1",
-            &[],
-            &strings(&["us-east-1", "ap-east-1"]),
-        )
-        .unwrap();
+        let s = select(&described(), "us-east-1", &[], &strings(&["us-east-1", "ap-east-1"])).unwrap();
         assert_eq!(s.targets, ["af-south-1", "eu-west-1"]);
         assert_eq!(s.skipped.len(), 1);
     }
@@ -186,13 +146,9 @@ mod tests {
 
     #[test]
     fn unknown_names_are_an_error_naming_them_all() {
-        let err = select(
-            &described(),
-            "us-east-1",
-            &strings(&["us-east-1", "mars-1"]),
-            &strings(&["eu-moon-2"]),
-        )
-        .unwrap_err();
+        let err =
+            select(&described(), "us-east-1", &strings(&["us-east-1", "mars-1"]), &strings(&["eu-moon-2"]))
+                .unwrap_err();
         match err {
             SetupError::UnknownRegions { names, .. } => assert_eq!(names, ["eu-moon-2", "mars-1"]),
             other => panic!("unexpected {other:?}"),
@@ -202,9 +158,6 @@ mod tests {
     #[test]
     fn excluding_everything_is_an_error() {
         let all: Vec<String> = described().into_iter().map(|d| d.name).collect();
-        assert!(matches!(
-            select(&described(), "us-east-1", &[], &all),
-            Err(SetupError::NoTargets)
-        ));
+        assert!(matches!(select(&described(), "us-east-1", &[], &all), Err(SetupError::NoTargets)));
     }
 }

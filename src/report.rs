@@ -63,10 +63,7 @@ impl RegionReport {
     }
 
     pub fn failed(region: &str, error: RegionError) -> Self {
-        RegionReport {
-            error: Some(error),
-            ..RegionReport::new(region, Outcome::Failed)
-        }
+        RegionReport { error: Some(error), ..RegionReport::new(region, Outcome::Failed) }
     }
 }
 
@@ -103,10 +100,7 @@ impl Report {
         skipped: Vec<Skipped>,
     ) -> Self {
         regions.sort_by(|a, b| a.region.cmp(&b.region));
-        let failed = regions
-            .iter()
-            .filter(|r| r.outcome == Outcome::Failed)
-            .count();
+        let failed = regions.iter().filter(|r| r.outcome == Outcome::Failed).count();
         let checked = regions.iter().any(|r| r.in_line.is_some());
         let mut outcomes = BTreeMap::new();
         for r in &regions {
@@ -117,18 +111,10 @@ impl Report {
             succeeded: regions.len() - failed,
             failed,
             skipped: skipped.len(),
-            out_of_line: checked
-                .then(|| regions.iter().filter(|r| r.in_line == Some(false)).count()),
+            out_of_line: checked.then(|| regions.iter().filter(|r| r.in_line == Some(false)).count()),
             outcomes,
         };
-        Report {
-            command,
-            home_region: home_region.to_string(),
-            dry_run,
-            regions,
-            skipped,
-            summary,
-        }
+        Report { command, home_region: home_region.to_string(), dry_run, regions, skipped, summary }
     }
 
     /// 1 if any region failed, else 3 if `status --check` found one out of line, else 0.
@@ -162,10 +148,7 @@ mod tests {
                 ok("eu-west-1", Outcome::Unchanged),
                 ok("ap-south-1", Outcome::Created),
             ],
-            vec![Skipped {
-                region: "ap-east-1".into(),
-                reason: "not opted in",
-            }],
+            vec![Skipped { region: "ap-east-1".into(), reason: "not opted in" }],
         );
         let names: Vec<_> = r.regions.iter().map(|r| r.region.as_str()).collect();
         assert_eq!(names, ["ap-south-1", "eu-west-1", "us-east-1"]);
@@ -179,13 +162,7 @@ mod tests {
         let failed = RegionReport::failed("eu-west-1", RegionError::new("X", "y"));
         let mut out = ok("us-east-1", Outcome::NotEnabled);
         out.in_line = Some(false);
-        let r = Report::new(
-            "status",
-            "us-east-1",
-            false,
-            vec![failed, out.clone()],
-            vec![],
-        );
+        let r = Report::new("status", "us-east-1", false, vec![failed, out.clone()], vec![]);
         assert_eq!(r.exit_code(), ExitCode::from(1));
         let r = Report::new("status", "us-east-1", false, vec![out], vec![]);
         assert_eq!(r.summary.out_of_line, Some(1));

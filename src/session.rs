@@ -18,16 +18,11 @@ pub struct Session {
 
 impl Session {
     pub async fn load(g: &Global) -> Result<Session, SetupError> {
-        if let Some(name) = g
-            .profile
-            .clone()
-            .or_else(|| std::env::var("AWS_PROFILE").ok())
-        {
+        if let Some(name) = g.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()) {
             check_profile_exists(&name).await?;
         }
 
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).http_client(crate::http::client());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(crate::http::client());
         if let Some(p) = &g.profile {
             loader = loader.profile_name(p);
         }
@@ -47,22 +42,17 @@ impl Session {
         // Resolve credentials here, once: a missing or broken credential source is
         // one clear error before any region is touched, and no regional client
         // resolves them again.
-        let provider = config.credentials_provider().ok_or_else(|| {
-            SetupError::NoCredentials("no credential source is configured".into())
-        })?;
+        let provider = config
+            .credentials_provider()
+            .ok_or_else(|| SetupError::NoCredentials("no credential source is configured".into()))?;
         let credentials = provider
             .provide_credentials()
             .await
             .map_err(|e| SetupError::NoCredentials(format!("{:#}", anyhow::Error::new(e))))?;
         debug!(home_region, "configuration and credentials loaded");
-        let config = config
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build();
-        Ok(Session {
-            config,
-            home_region,
-        })
+        let config =
+            config.into_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build();
+        Ok(Session { config, home_region })
     }
 
     pub fn guardduty(&self, region: &str) -> aws_sdk_guardduty::Client {
@@ -78,12 +68,9 @@ impl Session {
 }
 
 async fn check_profile_exists(name: &str) -> Result<(), SetupError> {
-    let profiles =
-        aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
-            .await
-            .map_err(|e| {
-                SetupError::NoCredentials(format!("could not read the AWS config files: {e}"))
-            })?;
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+        .await
+        .map_err(|e| SetupError::NoCredentials(format!("could not read the AWS config files: {e}")))?;
     match profiles.get_profile(name) {
         Some(_) => Ok(()),
         None => Err(SetupError::UnknownProfile(name.to_string())),

@@ -8,22 +8,16 @@ pub type Tags = BTreeMap<String, String>;
 /// One `key=value`. Key: 1–128 characters, not starting with `aws:`; value:
 /// at most 256 characters (it may be empty).
 pub fn parse_tag(s: &str) -> Result<(String, String), String> {
-    let (key, value) = s
-        .split_once('=')
-        .ok_or_else(|| format!("`{s}` is not key=value"))?;
+    let (key, value) = s.split_once('=').ok_or_else(|| format!("`{s}` is not key=value"))?;
     let chars = key.chars().count();
     if chars == 0 || chars > 128 {
         return Err(format!("tag key `{key}` must be 1 to 128 characters"));
     }
     if key.to_ascii_lowercase().starts_with("aws:") {
-        return Err(format!(
-            "tag key `{key}` may not start with `aws:` (reserved for AWS)"
-        ));
+        return Err(format!("tag key `{key}` may not start with `aws:` (reserved for AWS)"));
     }
     if value.chars().count() > 256 {
-        return Err(format!(
-            "the value of tag `{key}` is longer than 256 characters"
-        ));
+        return Err(format!("the value of tag `{key}` is longer than 256 characters"));
     }
     Ok((key.to_string(), value.to_string()))
 }
@@ -47,11 +41,7 @@ pub fn collect(pairs: &[(String, String)]) -> Result<Tags, String> {
 /// The wanted tags a detector lacks or holds with another value. Tags it has
 /// that were not named are left alone.
 pub fn missing(wanted: &Tags, current: &Tags) -> Tags {
-    wanted
-        .iter()
-        .filter(|(k, v)| current.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    wanted.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 #[cfg(test)]
@@ -60,10 +50,7 @@ mod tests {
 
     #[test]
     fn keys_and_values_are_checked_as_aws_does() {
-        assert_eq!(
-            parse_tag("team=sec").unwrap(),
-            ("team".into(), "sec".into())
-        );
+        assert_eq!(parse_tag("team=sec").unwrap(), ("team".into(), "sec".into()));
         assert_eq!(parse_tag("owner=").unwrap(), ("owner".into(), "".into()));
         assert_eq!(parse_tag("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_tag("team").is_err());
@@ -90,9 +77,6 @@ mod tests {
             ("env".into(), "dev".into()),
             ("x".into(), "y".into()),
         ]);
-        assert_eq!(
-            missing(&wanted, &current),
-            Tags::from([("env".into(), "prod".into())])
-        );
+        assert_eq!(missing(&wanted, &current), Tags::from([("env".into(), "prod".into())]));
     }
 }

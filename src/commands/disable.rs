@@ -18,22 +18,14 @@ pub async fn run(
     printer: &mut Printer<'_>,
 ) -> Result<Report, SetupError> {
     let only_tagged = args.only_tagged.clone();
-    let desired = &if args.suspend {
-        Desired::Suspended { only_tagged }
-    } else {
-        Desired::Deleted { only_tagged }
-    };
+    let desired =
+        &if args.suspend { Desired::Suspended { only_tagged } } else { Desired::Deleted { only_tagged } };
     let dry_run = args.dry_run;
-    let work =
-        |client, region: String| async move { converge(&client, &region, desired, dry_run).await };
+    let work = |client, region: String| async move { converge(&client, &region, desired, dry_run).await };
 
     // Deleting destroys findings: a person at a terminal sees what will go and
     // says yes first. Without a terminal (CI) there is nobody to ask.
-    if matches!(desired, Desired::Deleted { .. })
-        && !dry_run
-        && !args.yes
-        && std::io::stdin().is_terminal()
-    {
+    if matches!(desired, Desired::Deleted { .. }) && !dry_run && !args.yes && std::io::stdin().is_terminal() {
         let preview = ctx
             .each_region("disable", true, None, |client, region| async move {
                 converge(&client, &region, desired, true).await
@@ -47,16 +39,13 @@ pub async fn run(
             .collect();
         if !doomed.is_empty() {
             let stdin = std::io::stdin();
-            let confirmed =
-                prompt::confirm_deletion(&doomed, &mut stdin.lock(), &mut std::io::stderr())
-                    .map_err(SetupError::Prompt)?;
+            let confirmed = prompt::confirm_deletion(&doomed, &mut stdin.lock(), &mut std::io::stderr())
+                .map_err(SetupError::Prompt)?;
             if !confirmed {
                 return Err(SetupError::Declined);
             }
         }
     }
 
-    Ok(ctx
-        .each_region("disable", dry_run, Some(printer), work)
-        .await)
+    Ok(ctx.each_region("disable", dry_run, Some(printer), work).await)
 }

@@ -14,30 +14,16 @@ use super::Context;
 /// What `enable` will converge to, checked before any call is made.
 pub fn desired(args: &EnableArgs) -> Result<Desired, SetupError> {
     let features = match &args.features {
-        Some(names) => {
-            Some(features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?)
-        }
+        Some(names) => Some(features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?),
         None => None,
     };
     let tags = tags::collect(&args.tags).map_err(SetupError::Invalid)?;
-    Ok(Desired::Enabled {
-        frequency: args.frequency,
-        features,
-        tags,
-    })
+    Ok(Desired::Enabled { frequency: args.frequency, features, tags })
 }
 
-pub async fn run(
-    ctx: &Context<'_>,
-    desired: &Desired,
-    dry_run: bool,
-    printer: &mut Printer<'_>,
-) -> Report {
-    ctx.each_region(
-        "enable",
-        dry_run,
-        Some(printer),
-        |client, region| async move { converge(&client, &region, desired, dry_run).await },
-    )
+pub async fn run(ctx: &Context<'_>, desired: &Desired, dry_run: bool, printer: &mut Printer<'_>) -> Report {
+    ctx.each_region("enable", dry_run, Some(printer), |client, region| async move {
+        converge(&client, &region, desired, dry_run).await
+    })
     .await
 }

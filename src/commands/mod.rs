@@ -62,12 +62,6 @@ impl Context<'_> {
             },
         )
         .await;
-        Report::new(
-            command,
-            &self.session.home_region,
-            dry_run,
-            reports,
-            self.selection.skipped.clone(),
-        )
+        Report::new(command, &self.session.home_region, dry_run, reports, self.selection.skipped.clone())
     }
 }

@@ -13,9 +13,7 @@ use super::Context;
 /// The features `--check --features` requires, checked before any call.
 pub fn wanted_features(args: &StatusArgs) -> Result<Option<Wanted>, SetupError> {
     match &args.features {
-        Some(names) => Ok(Some(
-            features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?,
-        )),
+        Some(names) => Ok(Some(features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?)),
         None => Ok(None),
     }
 }
@@ -27,29 +25,24 @@ pub async fn run(
     printer: &mut Printer<'_>,
 ) -> Report {
     let (check, want) = (args.check, args.frequency);
-    ctx.each_region(
-        "status",
-        false,
-        Some(printer),
-        |client, region| async move {
-            let existing = match observe(&client, true).await {
-                Ok(d) => d,
-                Err(e) => return RegionReport::failed(&region, e),
-            };
-            let a = assess(&existing, want, want_features);
-            let mut r = RegionReport::new(&region, a.outcome);
-            let first = existing.iter().find(|d| d.enabled).or(existing.first());
-            r.detector_id = first.map(|d| d.id.clone());
-            r.frequency = first.and_then(|d| d.frequency.clone());
-            r.features = first.map(|d| d.features.clone());
-            r.status = Some(match a.outcome {
-                Outcome::Enabled => State::Enabled,
-                Outcome::Suspended => State::Suspended,
-                _ => State::NotEnabled,
-            });
-            r.in_line = check.then_some(a.in_line);
-            r
-        },
-    )
+    ctx.each_region("status", false, Some(printer), |client, region| async move {
+        let existing = match observe(&client, true).await {
+            Ok(d) => d,
+            Err(e) => return RegionReport::failed(&region, e),
+        };
+        let a = assess(&existing, want, want_features);
+        let mut r = RegionReport::new(&region, a.outcome);
+        let first = existing.iter().find(|d| d.enabled).or(existing.first());
+        r.detector_id = first.map(|d| d.id.clone());
+        r.frequency = first.and_then(|d| d.frequency.clone());
+        r.features = first.map(|d| d.features.clone());
+        r.status = Some(match a.outcome {
+            Outcome::Enabled => State::Enabled,
+            Outcome::Suspended => State::Suspended,
+            _ => State::NotEnabled,
+        });
+        r.in_line = check.then_some(a.in_line);
+        r
+    })
     .await
 }

@@ -20,28 +20,17 @@ pub struct Printer<'w> {
 
 impl<'w> Printer<'w> {
     pub fn new(out: &'w mut dyn Write, format: OutputFormat, color: bool) -> Self {
-        Printer {
-            out,
-            format,
-            layout: text::Layout::new(color),
-            failed: None,
-        }
+        Printer { out, format, layout: text::Layout::new(color), failed: None }
     }
 
     /// Size the text columns for the regions that will be reported.
     pub fn prepare(&mut self, targets: &[String], skipped: &[Skipped], dry_run: bool) {
-        self.layout.fit(
-            targets.iter().chain(skipped.iter().map(|s| &s.region)),
-            dry_run,
-        );
+        self.layout.fit(targets.iter().chain(skipped.iter().map(|s| &s.region)), dry_run);
     }
 
     pub fn region(&mut self, r: &RegionReport) {
         if self.format == OutputFormat::Text {
-            let res = self
-                .layout
-                .region(&mut *self.out, r)
-                .and_then(|_| self.out.flush());
+            let res = self.layout.region(&mut *self.out, r).and_then(|_| self.out.flush());
             self.note(res);
         }
     }

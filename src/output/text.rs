@@ -19,12 +19,7 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(color: bool) -> Self {
-        Layout {
-            color,
-            dry_run: false,
-            region_width: 0,
-            label_width: 0,
-        }
+        Layout { color, dry_run: false, region_width: 0, label_width: 0 }
     }
 
     pub fn fit<'a>(&mut self, regions: impl Iterator<Item = &'a String>, dry_run: bool) {
@@ -57,12 +52,8 @@ impl Layout {
         reasons.sort_unstable();
         reasons.dedup();
         for reason in reasons {
-            let names: Vec<&str> = report
-                .skipped
-                .iter()
-                .filter(|s| s.reason == reason)
-                .map(|s| s.region.as_str())
-                .collect();
+            let names: Vec<&str> =
+                report.skipped.iter().filter(|s| s.reason == reason).map(|s| s.region.as_str()).collect();
             writeln!(out, "skipped ({reason}): {}", names.join(", "))?;
         }
         writeln!(out, "{}", summary(report))
@@ -118,12 +109,8 @@ fn summary(report: &Report) -> String {
         .filter(|(outcome, _)| **outcome != Outcome::Failed)
         .map(|(outcome, n)| format!("{n} {}", outcome.label(report.dry_run)))
         .collect();
-    let mut line = format!(
-        "{}: {} target region{}",
-        report.command,
-        s.targets,
-        if s.targets == 1 { "" } else { "s" }
-    );
+    let mut line =
+        format!("{}: {} target region{}", report.command, s.targets, if s.targets == 1 { "" } else { "s" });
     if !outcomes.is_empty() {
         line.push_str(&format!(" ({})", outcomes.join(", ")));
     }
@@ -146,10 +133,7 @@ mod tests {
     fn render(report: &Report, color: bool) -> String {
         let mut layout = Layout::new(color);
         let names: Vec<String> = report.regions.iter().map(|r| r.region.clone()).collect();
-        layout.fit(
-            names.iter().chain(report.skipped.iter().map(|s| &s.region)),
-            report.dry_run,
-        );
+        layout.fit(names.iter().chain(report.skipped.iter().map(|s| &s.region)), report.dry_run);
         let mut out = Vec::new();
         for r in &report.regions {
             layout.region(&mut out, r).unwrap();
@@ -164,19 +148,13 @@ mod tests {
         updated.detector_id = Some("a".repeat(32));
         updated.previous_frequency = Some("SIX_HOURS".into());
         updated.frequency = Some("FIFTEEN_MINUTES".into());
-        let failed = RegionReport::failed(
-            "ap-south-1",
-            RegionError::new("AccessDeniedException", "no"),
-        );
+        let failed = RegionReport::failed("ap-south-1", RegionError::new("AccessDeniedException", "no"));
         let report = Report::new(
             "enable",
             "us-east-1",
             false,
             vec![updated, failed],
-            vec![Skipped {
-                region: "ap-east-1".into(),
-                reason: "not opted in",
-            }],
+            vec![Skipped { region: "ap-east-1".into(), reason: "not opted in" }],
         );
         let text = render(&report, false);
         let lines: Vec<&str> = text.lines().collect();
@@ -187,16 +165,10 @@ mod tests {
         );
         assert_eq!(
             lines[1],
-            format!(
-                "eu-west-1   updated      {}  SIX_HOURS -> FIFTEEN_MINUTES",
-                "a".repeat(32)
-            )
+            format!("eu-west-1   updated      {}  SIX_HOURS -> FIFTEEN_MINUTES", "a".repeat(32))
         );
         assert_eq!(lines[2], "skipped (not opted in): ap-east-1");
-        assert_eq!(
-            lines[3],
-            "enable: 2 target regions (1 updated), 1 failed, 1 skipped"
-        );
+        assert_eq!(lines[3], "enable: 2 target regions (1 updated), 1 failed, 1 skipped");
         assert!(!text.contains('\x1b'));
     }
 
@@ -224,8 +196,6 @@ mod tests {
         );
         let text = render(&report, false);
         assert!(text.starts_with("us-east-1  would delete"));
-        assert!(
-            text.ends_with("(1 would delete), 0 failed, 0 skipped; dry run, nothing was changed\n")
-        );
+        assert!(text.ends_with("(1 would delete), 0 failed, 0 skipped; dry run, nothing was changed\n"));
     }
 }

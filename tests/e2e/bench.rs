@@ -9,39 +9,19 @@ fn bench_runs_at_scale_zero_and_writes_json() {
     let json = out_dir.path().join("bench.json");
     let out = std::process::Command::new(python())
         .arg(manifest_dir().join("bench/bench.py"))
-        .args([
-            "--scale",
-            "0",
-            "--repeat",
-            "1",
-            "--gdctl",
-            env!("CARGO_BIN_EXE_gdctl"),
-        ])
+        .args(["--scale", "0", "--repeat", "1", "--gdctl", env!("CARGO_BIN_EXE_gdctl")])
         .arg("--json")
         .arg(&json)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        stdout_of(&out),
-        stderr_of(&out)
-    );
-    assert!(
-        stdout_of(&out).contains("| case | runs | median s"),
-        "{}",
-        stdout_of(&out)
-    );
+    assert!(out.status.success(), "{}\n{}", stdout_of(&out), stderr_of(&out));
+    assert!(stdout_of(&out).contains("| case | runs | median s"), "{}", stdout_of(&out));
 
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(doc["scale"], 0.0);
-    let cases: Vec<&str> = doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["case"].as_str().unwrap())
-        .collect();
+    let cases: Vec<&str> =
+        doc["results"].as_array().unwrap().iter().map(|r| r["case"].as_str().unwrap()).collect();
     assert_eq!(cases.len(), 6, "{cases:?}");
     assert!(cases.contains(&"boto3 loop") && cases.contains(&"aws CLI loop"));
     for r in doc["results"].as_array().unwrap() {

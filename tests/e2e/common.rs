@@ -65,9 +65,7 @@ fn spawn(script: &str, args: &[&str]) -> Server {
         .unwrap_or_else(|e| panic!("starting {script}: {e}"));
     // The script prints its address once it accepts connections.
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line
         .trim()
         .strip_prefix("listening on ")
@@ -78,11 +76,7 @@ fn spawn(script: &str, args: &[&str]) -> Server {
 }
 
 pub fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 }
 
 /// The binary's shared moto server, started and warmed on first use.
@@ -92,17 +86,8 @@ pub fn moto() -> &'static Server {
         let server = spawn("emulator.py", &[]);
         let warm = Account::default_for(&server.url);
         block_on(async {
-            ec2(&server.url, &warm)
-                .describe_regions()
-                .all_regions(true)
-                .send()
-                .await
-                .unwrap();
-            guardduty(&server.url, &warm, HOME_REGION)
-                .list_detectors()
-                .send()
-                .await
-                .unwrap();
+            ec2(&server.url, &warm).describe_regions().all_regions(true).send().await.unwrap();
+            guardduty(&server.url, &warm, HOME_REGION).list_detectors().send().await.unwrap();
         });
         server
     })
@@ -126,11 +111,7 @@ pub struct Account {
 
 impl Account {
     fn default_for(_url: &str) -> Account {
-        Account {
-            key: "testing".into(),
-            secret: "testing".into(),
-            token: None,
-        }
+        Account { key: "testing".into(), secret: "testing".into(), token: None }
     }
 
     /// A fresh, empty account on the shared moto.
@@ -173,9 +154,9 @@ fn sdk_config(url: &str, account: &Account, region: &str) -> aws_types::SdkConfi
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .region(Region::new(region.to_string()))
         .endpoint_url(url)
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(account.credentials()),
-        )
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            account.credentials(),
+        ))
         .build()
 }
 
@@ -193,6 +174,10 @@ pub struct Seen {
     pub id: String,
     pub enabled: bool,
     pub frequency: String,
+}
+
+pub fn seen(id: &str, enabled: bool, frequency: &str) -> Seen {
+    Seen { id: id.to_string(), enabled, frequency: frequency.to_string() }
 }
 
 /// One test's world: a fresh account on moto, a scratch HOME, and the endpoint
@@ -244,16 +229,11 @@ impl World {
     /// `gdctl` on a pseudo-terminal (util-linux `script`), as a person runs it,
     /// with `typed` on its standard input.
     pub fn gdctl_at_terminal(&self, args: &[&str], typed: &str) -> std::process::Output {
-        assert!(args
-            .iter()
-            .all(|a| !a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))));
+        assert!(args.iter().all(|a| !a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))));
         let line = format!("{} {}", env!("CARGO_BIN_EXE_gdctl"), args.join(" "));
         let mut cmd = assert_cmd::Command::new("script");
         cmd.args(["-q", "-e", "-c", &line, "/dev/null"]);
-        self.with_account(self.isolate(cmd))
-            .write_stdin(typed)
-            .output()
-            .unwrap()
+        self.with_account(self.isolate(cmd)).write_stdin(typed).output().unwrap()
     }
 
     fn isolate(&self, mut cmd: assert_cmd::Command) -> assert_cmd::Command {
@@ -261,10 +241,7 @@ impl World {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.home.path().join("aws-credentials"),
-            )
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.home.path().join("aws-credentials"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .timeout(std::time::Duration::from_secs(120));
         cmd
@@ -292,21 +269,11 @@ impl World {
 
     /// Every region DescribeRegions(AllRegions) returns, with its opt-in status.
     pub fn regions(&self) -> Vec<(String, String)> {
-        let out = block_on(
-            ec2(&moto().url, &self.account)
-                .describe_regions()
-                .all_regions(true)
-                .send(),
-        )
-        .unwrap();
+        let out =
+            block_on(ec2(&moto().url, &self.account).describe_regions().all_regions(true).send()).unwrap();
         out.regions()
             .iter()
-            .map(|r| {
-                (
-                    r.region_name().unwrap().to_string(),
-                    r.opt_in_status().unwrap().to_string(),
-                )
-            })
+            .map(|r| (r.region_name().unwrap().to_string(), r.opt_in_status().unwrap().to_string()))
             .collect()
     }
 
@@ -327,13 +294,7 @@ impl World {
     pub fn detectors(&self, region: &str) -> Vec<Seen> {
         block_on(async {
             let gd = self.gd(region);
-            let ids = gd
-                .list_detectors()
-                .send()
-                .await
-                .unwrap()
-                .detector_ids
-                .unwrap_or_default();
+            let ids = gd.list_detectors().send().await.unwrap().detector_ids.unwrap_or_default();
             let mut seen = Vec::new();
             for id in ids {
                 let d = gd.get_detector().detector_id(&id).send().await.unwrap();
@@ -352,10 +313,7 @@ impl World {
 
     /// Every region's detectors, not-opted-in regions included.
     pub fn snapshot(&self) -> BTreeMap<String, Vec<Seen>> {
-        self.regions()
-            .into_iter()
-            .map(|(r, _)| (r.clone(), self.detectors(&r)))
-            .collect()
+        self.regions().into_iter().map(|(r, _)| (r.clone(), self.detectors(&r))).collect()
     }
 
     pub fn create_detector(&self, region: &str, enabled: bool, frequency: &str) -> String {

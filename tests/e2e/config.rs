@@ -5,15 +5,9 @@ use crate::common::*;
 #[test]
 fn a_bad_frequency_is_a_usage_error() {
     let w = World::new();
-    let out = w
-        .gdctl(&["enable", "--frequency", "hourly"])
-        .output()
-        .unwrap();
+    let out = w.gdctl(&["enable", "--frequency", "hourly"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr_of(&out).contains("fifteen-minutes"),
-        "the valid values are listed"
-    );
+    assert!(stderr_of(&out).contains("fifteen-minutes"), "the valid values are listed");
 }
 
 #[test]
@@ -27,33 +21,19 @@ fn no_credentials_is_one_clear_error_before_any_region() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert_eq!(
-        err.matches("gdctl: error").count(),
-        1,
-        "one message, not one per region: {err}"
-    );
+    assert_eq!(err.matches("gdctl: error").count(), 1, "one message, not one per region: {err}");
     assert!(!err.contains("eu-west-1"), "no region was called: {err}");
-    assert!(
-        err.starts_with("gdctl: error: no usable AWS credentials"),
-        "{err}"
-    );
+    assert!(err.starts_with("gdctl: error: no usable AWS credentials"), "{err}");
     assert!(stdout_of(&out).is_empty());
 }
 
 #[test]
 fn no_home_region_says_how_to_set_one() {
     let w = World::new();
-    let out = w
-        .gdctl(&["status"])
-        .env_remove("AWS_REGION")
-        .output()
-        .unwrap();
+    let out = w.gdctl(&["status"]).env_remove("AWS_REGION").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert!(
-        err.contains("--region") && err.contains("AWS_REGION"),
-        "{err}"
-    );
+    assert!(err.contains("--region") && err.contains("AWS_REGION"), "{err}");
 }
 
 #[test]
@@ -61,11 +41,7 @@ fn an_unknown_profile_is_a_setup_error() {
     let w = World::new();
     let out = w.gdctl(&["status", "--profile", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr_of(&out).contains("profile `nope` not found"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert!(stderr_of(&out).contains("profile `nope` not found"), "{}", stderr_of(&out));
 }
 
 #[test]
@@ -74,10 +50,7 @@ fn profile_from_config_files_supplies_credentials_region_and_endpoint() {
     let dir = w.home.path();
     fs::write(
         dir.join("aws-config"),
-        format!(
-            "[profile ci]\nregion = {HOME_REGION}\nendpoint_url = {}\n",
-            moto().url
-        ),
+        format!("[profile ci]\nregion = {HOME_REGION}\nendpoint_url = {}\n", moto().url),
     )
     .unwrap();
     let mut creds = format!(
@@ -90,36 +63,20 @@ fn profile_from_config_files_supplies_credentials_region_and_endpoint() {
     fs::write(dir.join("aws-credentials"), creds).unwrap();
 
     // No credential, region or endpoint variables: all of it from the profile.
-    let out = w
-        .bare_gdctl(&["enable", "--profile", "ci", "--regions", "eu-north-1"])
-        .output()
-        .unwrap();
+    let out = w.bare_gdctl(&["enable", "--profile", "ci", "--regions", "eu-north-1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert!(
-        stdout_of(&out).starts_with("eu-north-1  created"),
-        "{}",
-        stdout_of(&out)
-    );
+    assert!(stdout_of(&out).starts_with("eu-north-1  created"), "{}", stdout_of(&out));
     assert_eq!(w.detectors("eu-north-1").len(), 1);
 
     // AWS_PROFILE works the same way.
-    w.bare_gdctl(&["status", "--check", "--regions", "eu-north-1"])
-        .env("AWS_PROFILE", "ci")
-        .assert()
-        .code(0);
+    w.bare_gdctl(&["status", "--check", "--regions", "eu-north-1"]).env("AWS_PROFILE", "ci").assert().code(0);
 }
 
 #[test]
 fn endpoint_url_flag_overrides_the_environment() {
     let w = World::new();
     let out = w
-        .gdctl(&[
-            "status",
-            "--regions",
-            "eu-west-1",
-            "--endpoint-url",
-            &moto().url,
-        ])
+        .gdctl(&["status", "--regions", "eu-west-1", "--endpoint-url", &moto().url])
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9") // discard port: would fail if used
         .output()
         .unwrap();

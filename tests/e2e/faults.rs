@@ -14,10 +14,7 @@ fn a_forbidden_region_fails_alone_with_a_hint() {
     let bad = &r["eu-west-2"];
     assert_eq!(bad["outcome"], "failed");
     assert_eq!(bad["error"]["code"], "UnrecognizedClientException");
-    assert!(bad["error"]["hint"]
-        .as_str()
-        .unwrap()
-        .contains("may not be enabled"));
+    assert!(bad["error"]["hint"].as_str().unwrap().contains("may not be enabled"));
     for ok in ["eu-west-1", "us-east-1", "us-west-2"] {
         assert_eq!(r[ok]["outcome"], "created", "{ok}");
         assert_eq!(w.detectors(ok).len(), 1, "{ok}");
@@ -40,21 +37,10 @@ fn a_region_answering_500_fails_after_retries_while_the_others_succeed() {
     let front = front(&["us-east-1=500"]);
     let w = World::via(&front.url);
     // The home region answers EC2 too, so target another home here.
-    let (code, doc) = w.json(&[
-        "enable",
-        "--regions",
-        FOUR,
-        "--region",
-        "eu-west-1",
-        "--max-attempts",
-        "2",
-    ]);
+    let (code, doc) = w.json(&["enable", "--regions", FOUR, "--region", "eu-west-1", "--max-attempts", "2"]);
     assert_eq!(code, 1);
     let r = by_region(&doc);
-    assert_eq!(
-        r["us-east-1"]["error"]["code"],
-        "InternalServerErrorException"
-    );
+    assert_eq!(r["us-east-1"]["error"]["code"], "InternalServerErrorException");
     assert_eq!(r["eu-west-2"]["outcome"], "created");
 }
 
@@ -62,17 +48,11 @@ fn a_region_answering_500_fails_after_retries_while_the_others_succeed() {
 fn a_hanging_region_is_cut_by_timeout_and_the_rest_finish() {
     let front = front(&["eu-west-2=hang"]);
     let w = World::via(&front.url);
-    let out = w
-        .gdctl(&["enable", "--regions", FOUR, "--timeout", "5"])
-        .output()
-        .unwrap();
+    let out = w.gdctl(&["enable", "--regions", FOUR, "--timeout", "5"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stdout_of(&out);
     let line = text.lines().find(|l| l.starts_with("eu-west-2")).unwrap();
-    assert!(
-        line.contains("failed") && line.contains("timed out after 5 s"),
-        "{text}"
-    );
+    assert!(line.contains("failed") && line.contains("timed out after 5 s"), "{text}");
     for ok in ["eu-west-1", "us-east-1", "us-west-2"] {
         assert_eq!(w.detectors(ok).len(), 1, "{ok}");
     }
@@ -82,20 +62,11 @@ fn a_hanging_region_is_cut_by_timeout_and_the_rest_finish() {
 fn losing_the_create_race_is_not_a_failure() {
     let front = front(&["eu-west-1=race"]);
     let w = World::via(&front.url);
-    let (code, doc) = w.json(&[
-        "enable",
-        "--regions",
-        "eu-west-1",
-        "--frequency",
-        "six-hours",
-    ]);
+    let (code, doc) = w.json(&["enable", "--regions", "eu-west-1", "--frequency", "six-hours"]);
     assert_eq!(code, 0, "{doc:#}");
     let seen = w.detectors("eu-west-1");
     assert_eq!(seen.len(), 1, "the rival's detector, and no second one");
-    assert_eq!(
-        by_region(&doc)["eu-west-1"]["detector_id"],
-        seen[0].id.as_str()
-    );
+    assert_eq!(by_region(&doc)["eu-west-1"]["detector_id"], seen[0].id.as_str());
 }
 
 #[test]
@@ -104,10 +75,6 @@ fn describe_regions_failing_is_a_setup_error_and_nothing_is_touched() {
     let w = World::via(&front.url);
     let out = w.gdctl(&["enable"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr_of(&out).contains("DescribeRegions in us-east-1 failed"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert!(stderr_of(&out).contains("DescribeRegions in us-east-1 failed"), "{}", stderr_of(&out));
     assert!(w.snapshot().values().all(|d| d.is_empty()));
 }

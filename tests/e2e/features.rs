@@ -3,49 +3,32 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_guardduty::operation::get_detector::GetDetectorOutput;
 use aws_sdk_guardduty::types::{DetectorFeature, DetectorFeatureConfiguration, FeatureStatus};
 
 use crate::common::*;
 
-/// A region's detector features as the service reports them: API name → on.
-fn features(w: &World, region: &str) -> BTreeMap<String, bool> {
+/// The region's (first) detector, as GetDetector describes it.
+fn detector(w: &World, region: &str) -> GetDetectorOutput {
     let gd = w.gd(region);
     block_on(async {
-        let id = gd
-            .list_detectors()
-            .send()
-            .await
-            .unwrap()
-            .detector_ids
-            .unwrap_or_default()
-            .remove(0);
-        let d = gd.get_detector().detector_id(id).send().await.unwrap();
-        d.features()
-            .iter()
-            .map(|f| {
-                (
-                    f.name().unwrap().as_str().to_string(),
-                    f.status() == Some(&FeatureStatus::Enabled),
-                )
-            })
-            .collect()
+        let ids = gd.list_detectors().send().await.unwrap().detector_ids.unwrap_or_default();
+        gd.get_detector().detector_id(&ids[0]).send().await.unwrap()
     })
 }
 
+fn on(status: Option<&FeatureStatus>) -> bool {
+    status == Some(&FeatureStatus::Enabled)
+}
+
+/// A region's detector features as the service reports them: API name → on.
+fn features(w: &World, region: &str) -> BTreeMap<String, bool> {
+    let d = detector(w, region);
+    d.features().iter().map(|f| (f.name().unwrap().as_str().to_string(), on(f.status()))).collect()
+}
+
 fn tags(w: &World, region: &str) -> BTreeMap<String, String> {
-    let gd = w.gd(region);
-    block_on(async {
-        let id = gd
-            .list_detectors()
-            .send()
-            .await
-            .unwrap()
-            .detector_ids
-            .unwrap_or_default()
-            .remove(0);
-        let d = gd.get_detector().detector_id(id).send().await.unwrap();
-        d.tags().cloned().unwrap_or_default().into_iter().collect()
-    })
+    detector(w, region).tags().cloned().unwrap_or_default().into_iter().collect()
 }
 
 fn create_with_feature(w: &World, region: &str, feature: &str) {
@@ -67,32 +50,16 @@ fn create_with_feature(w: &World, region: &str, feature: &str) {
 #[test]
 fn features_are_sent_complete_on_create() {
     let w = World::new();
-    let (code, doc) = w.json(&[
-        "enable",
-        "--regions",
-        "eu-west-1",
-        "--features",
-        "s3-data-events,ebs-malware-protection",
-    ]);
+    let (code, doc) =
+        w.json(&["enable", "--regions", "eu-west-1", "--features", "s3-data-events,ebs-malware-protection"]);
     assert_eq!(code, 0, "{doc:#}");
     let r = &by_region(&doc)["eu-west-1"];
     assert_eq!(r["outcome"], "created");
-    assert_eq!(
-        r["changes"],
-        serde_json::json!(["+s3-data-events", "+ebs-malware-protection"])
-    );
+    assert_eq!(r["changes"], serde_json::json!(["+s3-data-events", "+ebs-malware-protection"]));
     let f = features(&w, "eu-west-1");
-    let on: Vec<&str> = f
-        .iter()
-        .filter(|(_, on)| **on)
-        .map(|(n, _)| n.as_str())
-        .collect();
+    let on: Vec<&str> = f.iter().filter(|(_, on)| **on).map(|(n, _)| n.as_str()).collect();
     assert_eq!(on, ["EBS_MALWARE_PROTECTION", "S3_DATA_EVENTS"]);
-    assert_eq!(
-        f.len(),
-        6,
-        "every known feature sent, one runtime flavour: {f:?}"
-    );
+    assert_eq!(f.len(), 6, "every known feature sent, one runtime flavour: {f:?}");
     assert!(!f.contains_key("EKS_RUNTIME_MONITORING"));
 }
 
@@ -100,18 +67,9 @@ fn features_are_sent_complete_on_create() {
 fn existing_features_are_converged_and_then_left_alone() {
     let w = World::new();
     create_with_feature(&w, "eu-west-2", "RDS_LOGIN_EVENTS");
-    let args = [
-        "enable",
-        "--regions",
-        "eu-west-2",
-        "--features",
-        "s3-data-events",
-    ];
+    let args = ["enable", "--regions", "eu-west-2", "--features", "s3-data-events"];
 
-    let out = w
-        .gdctl(&[&args[..], &["--dry-run"]].concat())
-        .output()
-        .unwrap();
+    let out = w.gdctl(&[&args[..], &["--dry-run"]].concat()).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout_of(&out).contains("would update")
@@ -128,11 +86,7 @@ fn existing_features_are_converged_and_then_left_alone() {
     let line = stdout_of(&out);
     assert!(
         line.starts_with("eu-west-2  updated")
-            && line
-                .lines()
-                .next()
-                .unwrap()
-                .ends_with("+s3-data-events -rds-login-events"),
+            && line.lines().next().unwrap().ends_with("+s3-data-events -rds-login-events"),
         "{line}"
     );
     let f = features(&w, "eu-west-2");
@@ -156,33 +110,13 @@ fn runtime_agents_are_set_with_runtime_monitoring() {
     ])
     .assert()
     .success();
-    let gd = w.gd("us-west-2");
-    let agents: BTreeMap<String, bool> = block_on(async {
-        let id = gd
-            .list_detectors()
-            .send()
-            .await
-            .unwrap()
-            .detector_ids
-            .unwrap_or_default()
-            .remove(0);
-        let d = gd.get_detector().detector_id(id).send().await.unwrap();
-        let rt = d
-            .features()
-            .iter()
-            .find(|f| f.name().unwrap().as_str() == "RUNTIME_MONITORING")
-            .unwrap()
-            .clone();
-        rt.additional_configuration()
-            .iter()
-            .map(|a| {
-                (
-                    a.name().unwrap().as_str().to_string(),
-                    a.status() == Some(&FeatureStatus::Enabled),
-                )
-            })
-            .collect()
-    });
+    let d = detector(&w, "us-west-2");
+    let rt = d.features().iter().find(|f| f.name().unwrap().as_str() == "RUNTIME_MONITORING").unwrap();
+    let agents: BTreeMap<String, bool> = rt
+        .additional_configuration()
+        .iter()
+        .map(|a| (a.name().unwrap().as_str().to_string(), on(a.status())))
+        .collect();
     assert_eq!(
         agents,
         BTreeMap::from([
@@ -202,14 +136,8 @@ fn runtime_agents_are_set_with_runtime_monitoring() {
         "eks,ec2",
     ]);
     assert_eq!(code, 0);
-    let (code, _) = w.json(&[
-        "status",
-        "--check",
-        "--regions",
-        "us-west-2",
-        "--features",
-        "runtime-monitoring",
-    ]);
+    let (code, _) =
+        w.json(&["status", "--check", "--regions", "us-west-2", "--features", "runtime-monitoring"]);
     assert_eq!(code, 3, "agents differ");
 }
 
@@ -217,34 +145,17 @@ fn runtime_agents_are_set_with_runtime_monitoring() {
 fn status_shows_features_and_check_gates_on_them() {
     let w = World::new();
     create_with_feature(&w, "eu-west-1", "S3_DATA_EVENTS");
-    let out = w
-        .gdctl(&["status", "--regions", "eu-west-1"])
-        .output()
-        .unwrap();
-    assert!(
-        stdout_of(&out).contains("features: s3-data-events"),
-        "{}",
-        stdout_of(&out)
-    );
+    let out = w.gdctl(&["status", "--regions", "eu-west-1"]).output().unwrap();
+    assert!(stdout_of(&out).contains("features: s3-data-events"), "{}", stdout_of(&out));
     let (_, doc) = w.json(&["status", "--regions", "eu-west-1"]);
-    assert_eq!(
-        by_region(&doc)["eu-west-1"]["features"]["S3_DATA_EVENTS"]["enabled"],
-        true
-    );
+    assert_eq!(by_region(&doc)["eu-west-1"]["features"]["S3_DATA_EVENTS"]["enabled"], true);
 
     let check = |f: &str| {
-        w.gdctl(&[
-            "status",
-            "--check",
-            "--regions",
-            "eu-west-1",
-            "--features",
-            f,
-        ])
-        .output()
-        .unwrap()
-        .status
-        .code()
+        w.gdctl(&["status", "--check", "--regions", "eu-west-1", "--features", f])
+            .output()
+            .unwrap()
+            .status
+            .code()
     };
     assert_eq!(check("s3-data-events"), Some(0));
     assert_eq!(check("s3-data-events,rds-login-events"), Some(3));
@@ -256,41 +167,18 @@ fn what_the_api_would_refuse_is_refused_before_any_call() {
     let w = World::new();
     for (args, needle) in [
         (&["enable", "--features", "s3"][..], "lambda-network-logs"),
+        (&["enable", "--features", "runtime-monitoring,eks-runtime-monitoring"][..], "cannot both"),
         (
-            &[
-                "enable",
-                "--features",
-                "runtime-monitoring,eks-runtime-monitoring",
-            ][..],
-            "cannot both",
-        ),
-        (
-            &[
-                "enable",
-                "--features",
-                "s3-data-events",
-                "--runtime-agents",
-                "ec2",
-            ][..],
+            &["enable", "--features", "s3-data-events", "--runtime-agents", "ec2"][..],
             "needs runtime-monitoring",
         ),
         (&["enable", "--tag", "aws:owner=me"][..], "aws:"),
-        (
-            &["enable", "--tag", "team=a", "--tag", "team=b"][..],
-            "twice",
-        ),
-        (
-            &["status", "--check", "--features", "nope"][..],
-            "unknown feature",
-        ),
+        (&["enable", "--tag", "team=a", "--tag", "team=b"][..], "twice"),
+        (&["status", "--check", "--features", "nope"][..], "unknown feature"),
     ] {
         let out = w.gdctl(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            stderr_of(&out).contains(needle),
-            "{args:?}: {}",
-            stderr_of(&out)
-        );
+        assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
     }
     assert!(w.snapshot().values().all(|d| d.is_empty()));
 }
@@ -298,15 +186,7 @@ fn what_the_api_would_refuse_is_refused_before_any_call() {
 #[test]
 fn tags_go_on_new_detectors() {
     let w = World::new();
-    let (code, doc) = w.json(&[
-        "enable",
-        "--regions",
-        "eu-north-1",
-        "--tag",
-        "team=sec",
-        "--tag",
-        "cost=42",
-    ]);
+    let (code, doc) = w.json(&["enable", "--regions", "eu-north-1", "--tag", "team=sec", "--tag", "cost=42"]);
     assert_eq!(code, 0);
     assert_eq!(
         by_region(&doc)["eu-north-1"]["changes"],
@@ -314,27 +194,16 @@ fn tags_go_on_new_detectors() {
     );
     assert_eq!(
         tags(&w, "eu-north-1"),
-        BTreeMap::from([
-            ("cost".to_string(), "42".to_string()),
-            ("team".to_string(), "sec".to_string())
-        ])
+        BTreeMap::from([("cost".to_string(), "42".to_string()), ("team".to_string(), "sec".to_string())])
     );
 }
 
 #[test]
 fn only_tagged_deletes_ours_and_keeps_theirs() {
     let w = World::new();
-    w.gdctl(&["enable", "--regions", "eu-west-1", "--tag", "team=sec"])
-        .assert()
-        .success();
+    w.gdctl(&["enable", "--regions", "eu-west-1", "--tag", "team=sec"]).assert().success();
     w.create_detector("eu-west-2", true, "SIX_HOURS"); // someone else's, untagged
-    let args = [
-        "disable",
-        "--only-tagged",
-        "team=sec",
-        "--regions",
-        "eu-west-1,eu-west-2,eu-west-3",
-    ];
+    let args = ["disable", "--only-tagged", "team=sec", "--regions", "eu-west-1,eu-west-2,eu-west-3"];
 
     let (code, doc) = w.json(&args);
     assert_eq!(code, 0, "{doc:#}");

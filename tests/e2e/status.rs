@@ -8,24 +8,15 @@ fn status_reports_each_state_and_check_gates_on_it() {
     let regions = ["--regions", "eu-west-1,eu-west-2,eu-west-3"];
 
     let (code, doc) = w.json(&[&["status"][..], &regions[..]].concat());
-    assert_eq!(
-        code, 0,
-        "plain status is read only and never fails on state"
-    );
+    assert_eq!(code, 0, "plain status is read only and never fails on state");
     let r = by_region(&doc);
     assert_eq!(
-        (
-            r["eu-west-1"]["status"].as_str(),
-            r["eu-west-1"]["detector_id"].as_str()
-        ),
+        (r["eu-west-1"]["status"].as_str(), r["eu-west-1"]["detector_id"].as_str()),
         (Some("ENABLED"), Some(on.as_str()))
     );
     assert_eq!(r["eu-west-1"]["frequency"], "FIFTEEN_MINUTES");
     assert_eq!(
-        (
-            r["eu-west-2"]["status"].as_str(),
-            r["eu-west-2"]["detector_id"].as_str()
-        ),
+        (r["eu-west-2"]["status"].as_str(), r["eu-west-2"]["detector_id"].as_str()),
         (Some("SUSPENDED"), Some(off.as_str()))
     );
     assert_eq!(r["eu-west-3"]["status"], "NOT_ENABLED");
@@ -38,18 +29,10 @@ fn status_reports_each_state_and_check_gates_on_it() {
     };
     assert_eq!(check(&regions), 3);
     assert_eq!(check(&["--regions", "eu-west-1"]), 0);
-    assert_eq!(
-        check(&["--regions", "eu-west-1", "--frequency", "fifteen-minutes"]),
-        0
-    );
-    assert_eq!(
-        check(&["--regions", "eu-west-1", "--frequency", "six-hours"]),
-        3
-    );
+    assert_eq!(check(&["--regions", "eu-west-1", "--frequency", "fifteen-minutes"]), 0);
+    assert_eq!(check(&["--regions", "eu-west-1", "--frequency", "six-hours"]), 3);
 
-    w.gdctl(&["enable", "--frequency", "fifteen-minutes"])
-        .assert()
-        .success();
+    w.gdctl(&["enable", "--frequency", "fifteen-minutes"]).assert().success();
     assert_eq!(check(&["--frequency", "fifteen-minutes"]), 0);
 }
 
@@ -57,15 +40,11 @@ fn status_reports_each_state_and_check_gates_on_it() {
 fn check_text_marks_the_regions_out_of_line() {
     let w = World::new();
     w.create_detector("eu-west-1", true, "SIX_HOURS");
-    let out = w
-        .gdctl(&["status", "--check", "--regions", "eu-west-1,eu-west-2"])
-        .output()
-        .unwrap();
+    let out = w.gdctl(&["status", "--check", "--regions", "eu-west-1,eu-west-2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     let text = stdout_of(&out);
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("eu-west-2  not-enabled") && l.ends_with("out of line")),
+        text.lines().any(|l| l.starts_with("eu-west-2  not-enabled") && l.ends_with("out of line")),
         "{text}"
     );
     assert!(
