@@ -8,12 +8,11 @@ stdin closes, so a test process that dies never leaves a server behind.
 """
 import argparse
 import logging
-import os
-import sys
-import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
+
+from loopback import serve
 
 
 def main() -> None:
@@ -25,12 +24,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"listening on http://127.0.0.1:{server.server_port}", flush=True)
-    if args.exit_on_eof:
-        sys.stdin.read()
-        os._exit(0)
-    threading.Event().wait()
+    serve(server, args.exit_on_eof)
 
 
 if __name__ == "__main__":

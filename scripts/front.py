@@ -25,13 +25,14 @@ when ready; with --exit-on-eof it exits when its stdin closes.
 import argparse
 import http.client
 import json
-import os
 import re
 import sys
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from loopback import serve
 
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
@@ -180,12 +181,7 @@ def main():
     ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(front))
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"listening on http://127.0.0.1:{server.server_port}", flush=True)
-    if args.exit_on_eof:
-        sys.stdin.read()
-        os._exit(0)
-    threading.Event().wait()
+    serve(server, args.exit_on_eof)
 
 
 if __name__ == "__main__":
