@@ -186,7 +186,14 @@ fn what_the_api_would_refuse_is_refused_before_any_call() {
 #[test]
 fn tags_go_on_new_detectors() {
     let w = World::new();
-    let (code, doc) = w.json(&["enable", "--regions", "eu-north-1", "--tag", "team=sec", "--tag", "cost=42"]);
+    let args = ["enable", "--regions", "eu-north-1", "--tag", "team=sec", "--tag", "cost=42"];
+    let out = w.gdctl(&[&args[..], &["--dry-run"]].concat()).output().unwrap();
+    assert!(
+        stdout_of(&out).contains("would create") && stdout_of(&out).contains("+tag:cost=42 +tag:team=sec")
+    );
+    assert!(w.detectors("eu-north-1").is_empty(), "dry run");
+
+    let (code, doc) = w.json(&args);
     assert_eq!(code, 0);
     assert_eq!(
         by_region(&doc)["eu-north-1"]["changes"],
