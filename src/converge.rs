@@ -52,7 +52,9 @@ fn describe(
 ) -> RegionReport {
     let mut r = RegionReport::new(region, plan.outcome);
     let first = existing.first();
-    r.detector_id = created.or_else(|| first.map(|d| d.id.clone()));
+    // The detector acted on (with --only-tagged, not necessarily the first).
+    let acted_on = plan.actions.iter().find_map(Action::target).map(str::to_string);
+    r.detector_id = created.or(acted_on).or_else(|| first.map(|d| d.id.clone()));
     r.changes = plan.actions.iter().flat_map(Action::changes).collect();
     let current = first.and_then(|d| d.frequency.clone());
     let state_now = |d: &Detector| {

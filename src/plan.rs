@@ -72,6 +72,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// The existing detector the call acts on.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Action::Create { .. } => None,
+            Action::Update { id, .. }
+            | Action::Tag { id, .. }
+            | Action::Delete { id }
+            | Action::Suspend { id } => Some(id),
+        }
+    }
+
     /// What the call changes, in the report's words (`+s3-data-events`, `+tag:team=sec`).
     pub fn changes(&self) -> Vec<String> {
         let tag_changes = |tags: &Tags| tags.iter().map(|(k, v)| format!("+tag:{k}={v}")).collect::<Vec<_>>();

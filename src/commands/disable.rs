@@ -21,16 +21,14 @@ pub async fn run(
     let desired =
         &if args.suspend { Desired::Suspended { only_tagged } } else { Desired::Deleted { only_tagged } };
     let dry_run = args.dry_run;
-    let work = |client, region: String| async move { converge(&client, &region, desired, dry_run).await };
+    let work = |dry_run| {
+        move |client, region: String| async move { converge(&client, &region, desired, dry_run).await }
+    };
 
     // Deleting destroys findings: a person at a terminal sees what will go and
     // says yes first. Without a terminal (CI) there is nobody to ask.
     if matches!(desired, Desired::Deleted { .. }) && !dry_run && !args.yes && std::io::stdin().is_terminal() {
-        let preview = ctx
-            .each_region("disable", true, None, |client, region| async move {
-                converge(&client, &region, desired, true).await
-            })
-            .await;
+        let preview = ctx.each_region("disable", true, None, work(true)).await;
         let doomed: Vec<(String, String)> = preview
             .regions
             .iter()
@@ -47,5 +45,5 @@ pub async fn run(
         }
     }
 
-    Ok(ctx.each_region("disable", dry_run, Some(printer), work).await)
+    Ok(ctx.each_region("disable", dry_run, Some(printer), work(dry_run)).await)
 }
