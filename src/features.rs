@@ -241,10 +241,10 @@ mod tests {
     fn named_features_are_on_and_every_other_known_one_off() {
         let w = parse(&strings(&["s3-data-events", "rds-login-events"]), &[]).unwrap();
         assert_eq!(w.features.len(), 6, "one of the two runtime features is left out");
-        assert_eq!(w.features[&Feature::S3DataEvents], true);
-        assert_eq!(w.features[&Feature::RdsLoginEvents], true);
-        assert_eq!(w.features[&Feature::EbsMalwareProtection], false);
-        assert_eq!(w.features[&Feature::RuntimeMonitoring], false);
+        assert!(w.features[&Feature::S3DataEvents]);
+        assert!(w.features[&Feature::RdsLoginEvents]);
+        assert!(!w.features[&Feature::EbsMalwareProtection]);
+        assert!(!w.features[&Feature::RuntimeMonitoring]);
         assert!(!w.features.contains_key(&Feature::EksRuntimeMonitoring));
         assert!(w.agents.is_empty());
     }
@@ -268,7 +268,7 @@ mod tests {
     fn the_two_runtime_monitorings_are_refused_together() {
         assert!(parse(&strings(&["runtime-monitoring", "eks-runtime-monitoring"]), &[]).is_err());
         let w = parse(&strings(&["eks-runtime-monitoring"]), &[]).unwrap();
-        assert_eq!(w.features[&Feature::EksRuntimeMonitoring], true);
+        assert!(w.features[&Feature::EksRuntimeMonitoring]);
         assert!(!w.features.contains_key(&Feature::RuntimeMonitoring));
     }
 
