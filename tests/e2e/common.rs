@@ -229,11 +229,16 @@ impl World {
     /// `gdctl` on a pseudo-terminal (util-linux `script`), as a person runs it,
     /// with `typed` on its standard input.
     pub fn gdctl_at_terminal(&self, args: &[&str], typed: &str) -> std::process::Output {
+        self.terminal(args).write_stdin(typed).output().unwrap()
+    }
+
+    /// The `script` command that runs gdctl on a pseudo-terminal, to add to.
+    pub fn terminal(&self, args: &[&str]) -> assert_cmd::Command {
         assert!(args.iter().all(|a| !a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))));
         let line = format!("{} {}", env!("CARGO_BIN_EXE_gdctl"), args.join(" "));
         let mut cmd = assert_cmd::Command::new("script");
         cmd.args(["-q", "-e", "-c", &line, "/dev/null"]);
-        self.with_account(self.isolate(cmd)).write_stdin(typed).output().unwrap()
+        self.with_account(self.isolate(cmd))
     }
 
     fn isolate(&self, mut cmd: assert_cmd::Command) -> assert_cmd::Command {

@@ -93,3 +93,15 @@ fn help_documents_exit_codes() {
         assert!(help.contains(needle), "{needle}: {help}");
     }
 }
+
+#[test]
+fn verbose_logs_go_to_stderr_and_leave_the_report_alone() {
+    let w = World::new();
+    let quiet = w.gdctl(&["status", "--regions", "eu-west-1"]).output().unwrap();
+    assert!(stderr_of(&quiet).is_empty(), "{}", stderr_of(&quiet));
+    let v = w.gdctl(&["status", "--regions", "eu-west-1", "-v"]).output().unwrap();
+    assert!(stderr_of(&v).contains("region finished"), "{}", stderr_of(&v));
+    assert_eq!(stdout_of(&v), stdout_of(&quiet));
+    let vv = w.gdctl(&["status", "--regions", "eu-west-1", "-vv"]).output().unwrap();
+    assert!(stderr_of(&vv).contains("GuardDuty.ListDetectors"), "the SDK's requests at -vv");
+}

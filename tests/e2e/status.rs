@@ -87,3 +87,19 @@ fn json_report_matches_the_state_after_enable() {
     assert_eq!(s["skipped"], doc["skipped"].as_array().unwrap().len());
     assert_eq!(s["outcomes"]["created"], reported.len() - 1);
 }
+
+#[test]
+fn colour_only_at_a_terminal_and_never_with_no_color() {
+    let w = World::new();
+    let args = ["status", "--regions", "eu-west-1"];
+    let at_terminal = w.gdctl_at_terminal(&args, "");
+    assert_eq!(at_terminal.status.code(), Some(0));
+    assert!(stdout_of(&at_terminal).contains("\x1b["), "{:?}", stdout_of(&at_terminal));
+
+    let no_color = w.terminal(&args).env("NO_COLOR", "1").output().unwrap();
+    assert!(stdout_of(&no_color).contains("not-enabled"));
+    assert!(!stdout_of(&no_color).contains("\x1b["), "{:?}", stdout_of(&no_color));
+
+    let piped = w.gdctl(&args).output().unwrap();
+    assert!(!stdout_of(&piped).contains('\x1b'));
+}
