@@ -41,7 +41,7 @@ impl Session {
 
         // Resolve credentials here, once: a missing or broken credential source is
         // one clear error before any region is touched, and no regional client
-        // resolves them again.
+        // resolves them again (a run lasts seconds, far less than their lifetime).
         let provider = config
             .credentials_provider()
             .ok_or_else(|| SetupError::NoCredentials("no credential source is configured".into()))?;
