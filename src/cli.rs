@@ -7,14 +7,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  every target region succeeded (no-ops included)
-  1  at least one region failed
+  1  at least one region failed (the others were still done), or a
+     deletion was not confirmed
   2  usage or setup error (bad flag, unknown region, no home region, no
      credentials, unknown profile, DescribeRegions failed); nothing was changed
   3  `status --check` found a region out of line
 
 Credentials, profile, home region and endpoint are read as the aws CLI reads
 them (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws/config, ...); the flags
-below override them.";
+above override them.";
 
 /// Turn AWS GuardDuty on, off, and check it, in every region of an account at once.
 #[derive(Debug, Parser)]
