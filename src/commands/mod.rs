@@ -31,7 +31,7 @@ impl Context<'_> {
         &self,
         command: &'static str,
         dry_run: bool,
-        printer: Option<&mut Printer<'_>>,
+        mut printer: Option<&mut Printer<'_>>,
         work: F,
     ) -> Report
     where
@@ -39,7 +39,6 @@ impl Context<'_> {
         Fut: Future<Output = RegionReport>,
     {
         let targets = &self.selection.targets;
-        let mut printer = printer;
         if let Some(p) = printer.as_deref_mut() {
             p.prepare(targets, &self.selection.skipped, dry_run);
         }

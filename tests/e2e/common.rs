@@ -7,8 +7,6 @@
 //! State is checked through the SDK talking to moto directly, never through
 //! gdctl's own words alone.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
@@ -84,7 +82,7 @@ pub fn moto() -> &'static Server {
     static MOTO: OnceLock<Server> = OnceLock::new();
     MOTO.get_or_init(|| {
         let server = spawn("emulator.py", &[]);
-        let warm = Account::default_for(&server.url);
+        let warm = Account::default();
         block_on(async {
             ec2(&server.url, &warm).describe_regions().all_regions(true).send().await.unwrap();
             guardduty(&server.url, &warm, HOME_REGION).list_detectors().send().await.unwrap();
@@ -110,7 +108,7 @@ pub struct Account {
 }
 
 impl Account {
-    fn default_for(_url: &str) -> Account {
+    fn default() -> Account {
         Account { key: "testing".into(), secret: "testing".into(), token: None }
     }
 
