@@ -22,6 +22,27 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// glibc's malloc is a quarter of gdctl's instructions: the SDK allocates a lot
+// per request. mimalloc takes 17% off the whole run (callgrind, 20 regions).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// With transparent huge pages set to "always" (common), mimalloc's first touch
+// of an arena faults in whole 2 MB pages: +6 MB RSS and the kernel zeroing them,
+// for a heap of a few hundred KB. This turns THP off for the process before
+// mimalloc's own constructor (priority 101) and the first allocation, which is
+// what mimalloc does itself when MIMALLOC_ALLOW_THP=0.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array.00100"]
+static NO_HUGE_PAGES: extern "C" fn() = {
+    extern "C" fn no_huge_pages() {
+        // Best effort: on failure the process only uses more memory.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    }
+    no_huge_pages
+};
+
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -69,4 +90,15 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_ansi(app::use_color(cli::OutputFormat::Text, std::io::stderr().is_terminal()))
         .init();
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    // The constructor is linked into this test binary as into gdctl's.
+    #[test]
+    fn huge_pages_are_off_before_main() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with("THP_enabled:")).unwrap();
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
 }
