@@ -114,22 +114,25 @@ class Bench:
         )
         return env
 
-    def measure(self, argv, env):
-        """Wall and CPU time from wait4; peak RSS from GNU time, which forks
-        the command from its own small process (a child forked from this
-        Python process would inherit its RSS as its high-water mark)."""
+    def measure(self, argv, state):
+        """One sample from two runs, each from a fresh account in `state`.
+        Wall and CPU come from wait4 on gdctl itself (a launcher's own start-up
+        would be counted in its rusage). Peak RSS comes from GNU time, which forks
+        the command from its own small process: a child forked from this Python
+        process starts with Python's RSS as its high-water mark."""
+        env = self.env(self.fresh_account(state))
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = p.stdout.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        check(argv, os.waitstatus_to_exitcode(status), out)
         with tempfile.NamedTemporaryFile("r") as rss:
             launcher = ["/usr/bin/time", "-f", "%M", "-o", rss.name]
-            t0 = time.perf_counter()
-            p = subprocess.Popen([*launcher, *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            out = p.stdout.read()
-            _, status, ru = os.wait4(p.pid, 0)
-            wall = time.perf_counter() - t0
-            code = os.waitstatus_to_exitcode(status)
-            if code != 0:
-                sys.exit(f"{' '.join(map(str, argv))} exited {code}:\n{out.decode(errors='replace')}")
+            p = subprocess.run([*launcher, *argv], env=self.env(self.fresh_account(state)),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            check(argv, p.returncode, p.stdout)
             rss_kb = int(rss.read().split()[-1])
-        # CPU includes /usr/bin/time's own (about 1.5 ms here): an overstatement.
         return dict(wall=wall, cpu=ru.ru_utime + ru.ru_stime, rss_mb=rss_kb / 1024.0)
 
     def run(self):
@@ -138,7 +141,7 @@ class Bench:
         samples = {name: [] for name, *_ in cases}
         for _ in range(self.args.repeat):
             for name, argv, state, _ in cases:
-                samples[name].append(self.measure(argv, self.env(self.fresh_account(state))))
+                samples[name].append(self.measure(argv, state))
         results = []
         for name, argv, state, chain in cases:
             s = samples[name]
@@ -165,6 +168,11 @@ class Bench:
         for p in (self.front_proc, self.moto_proc):
             p.kill()
             p.wait()
+
+
+def check(argv, code, out):
+    if code != 0:
+        sys.exit(f"{' '.join(map(str, argv))} exited {code}:\n{out.decode(errors='replace')}")
 
 
 def machine():
