@@ -3,6 +3,9 @@
 //! system trust store (some 150 files, ~10 ms of CPU), is set up on the first
 //! https request only: a run against a local http:// emulator never pays it.
 
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -18,14 +21,23 @@ pub fn client() -> SharedHttpClient {
         tls: aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https(),
+        routes: Mutex::new(Vec::new()),
     }
     .into_shared()
 }
+
+/// What a connector depends on, as the SDK's own client caches them.
+type Timeouts = (Option<Duration>, Option<Duration>);
 
 #[derive(Debug)]
 struct ByScheme {
     plain: SharedHttpClient,
     tls: SharedHttpClient,
+    /// The SDK asks for a connector before every request. Building a `Route`
+    /// clones the runtime components (dozens of Arcs), so it is built once per
+    /// set of timeouts (in practice one) and handed out again. Like the SDK's
+    /// own client, this keys on the settings only.
+    routes: Mutex<Vec<(Timeouts, SharedHttpConnector)>>,
 }
 
 impl HttpClient for ByScheme {
@@ -34,23 +46,32 @@ impl HttpClient for ByScheme {
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        // Both inner clients cache their connectors per settings, so asking
-        // them again per request is cheap; the TLS one is only ever asked for
-        // an https request.
-        Route {
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        // A poisoned lock only means another thread panicked mid-push; the
+        // list itself is still whole.
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, route)) = routes.iter().find(|(k, _)| *k == key) {
+            return route.clone();
+        }
+        let route: SharedHttpConnector = Route {
             plain: self.plain.http_connector(settings, components),
-            tls: self.tls.clone(),
+            tls_client: self.tls.clone(),
+            tls: OnceLock::new(),
             settings: settings.clone(),
             components: components.clone(),
         }
-        .into_shared()
+        .into_shared();
+        routes.push((key, route.clone()));
+        route
     }
 }
 
 #[derive(Debug)]
 struct Route {
     plain: SharedHttpConnector,
-    tls: SharedHttpClient,
+    tls_client: SharedHttpClient,
+    /// Built on the first https request, not before.
+    tls: OnceLock<SharedHttpConnector>,
     settings: HttpConnectorSettings,
     components: RuntimeComponents,
 }
@@ -60,7 +81,9 @@ impl HttpConnector for Route {
         if request.uri().starts_with("http://") {
             self.plain.call(request)
         } else {
-            self.tls.http_connector(&self.settings, &self.components).call(request)
+            let tls =
+                self.tls.get_or_init(|| self.tls_client.http_connector(&self.settings, &self.components));
+            tls.call(request)
         }
     }
 }
