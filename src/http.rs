@@ -26,7 +26,8 @@ pub fn client() -> SharedHttpClient {
     .into_shared()
 }
 
-/// What a connector depends on, as the SDK's own client caches them.
+/// The settings a connector is built for (connect and read timeouts): the
+/// same key the SDK's own client caches its connectors under.
 type Timeouts = (Option<Duration>, Option<Duration>);
 
 #[derive(Debug)]
