@@ -2,10 +2,16 @@
 """A fault-injecting and delaying HTTP front between gdctl and moto, on loopback.
 
 Every request is forwarded to --upstream unchanged, except that, by the region in
-the request's SigV4 credential scope (Authorization: ... Credential=KEY/DATE/REGION/SERVICE/...):
+the request's SigV4 credential scope (Authorization: ... Credential=KEY/DATE/REGION/SERVICE/...),
+or by region and service (`--fault us-east-1/ec2=403`):
 
-  --fault REGION=403          answer 403 UnrecognizedClientException, every time
+  --fault REGION=403          answer 403 UnrecognizedClientException (STS: InvalidClientTokenId,
+                              EC2: AuthFailure), every time
   --fault REGION=500          answer 500 InternalServerErrorException, every time
+  --fault REGION=502html      answer 502 with an HTML page, as a proxy or load balancer would
+  --fault REGION=hang-after-write
+                              forward GuardDuty writes (POST, DELETE) upstream, so they are
+                              carried out, then never answer them; reads pass
   --fault REGION=throttle:K   answer 400 ThrottlingException K times, then pass
   --fault REGION=hang         never answer (the connection is held, then dropped
                               after --hang-seconds)
@@ -39,6 +45,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 ERRORS = {
     "403": (403, "UnrecognizedClientException", "The security token included in the request is invalid."),
+    "403/sts": (403, "InvalidClientTokenId", "The security token included in the request is invalid."),
+    "403/ec2": (401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
     "500": (500, "InternalServerErrorException", "Internal server error."),
     "throttle": (400, "ThrottlingException", "Rate exceeded"),
     "race": (400, "BadRequestException",
@@ -74,6 +82,11 @@ class Front:
 
 
 def error_response(service, status, code, message):
+    if service == "sts":
+        body = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                f"<Code>{code}</Code><Message>{message}</Message></Error>"
+                "<RequestId>gdctl-front</RequestId></ErrorResponse>")
+        return status, [("Content-Type", "text/xml")], body.encode()
     if service == "ec2":
         body = (f'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code>'
                 f"<Message>{message}</Message></Error></Errors><RequestID>gdctl-front</RequestID></Response>")
@@ -99,6 +112,10 @@ def make_handler(front):
             region, service = (m.group(1), m.group(2)) if m else ("", "")
             started = time.monotonic()
             answer = self.fault(region, service, body)
+            if answer == "hang-after-write":
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                front.forward(self.command, self.path, headers, body)
+                answer = "hang"
             if answer == "hang":
                 # Hold the request unanswered, then drop the connection.
                 time.sleep(front.hang_seconds)
@@ -120,10 +137,15 @@ def make_handler(front):
             self.wfile.write(payload)
 
         def fault(self, region, service, body):
-            spec = front.faults.get(region)
+            spec = front.faults.get(f"{region}/{service}") or front.faults.get(region)
             if not spec:
                 return None
             kind, _, arg = spec.partition(":")
+            if kind == "502html":
+                page = b"<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
+                return 502, [("Content-Type", "text/html")], page
+            if kind == "hang-after-write":
+                return "hang-after-write" if self.command in ("POST", "DELETE") else None
             if kind == "delay":
                 time.sleep(int(arg) / 1000.0)
                 return None
@@ -142,7 +164,7 @@ def make_handler(front):
                     return None
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
                 front.forward("POST", self.path, headers, body)
-            status, code, message = ERRORS[kind]
+            status, code, message = ERRORS.get(f"{kind}/{service}") or ERRORS[kind]
             return error_response(service, status, code, message)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
@@ -155,7 +177,7 @@ def parse_faults(items):
     for item in items:
         region, sep, spec = item.partition("=")
         kind = spec.partition(":")[0]
-        if not sep or kind not in {"403", "500", "throttle", "hang", "delay", "race"}:
+        if not sep or kind not in {"403", "500", "502html", "throttle", "hang", "hang-after-write", "delay", "race"}:
             sys.exit(f"front.py: bad --fault {item!r}")
         faults[region] = spec
     return faults

@@ -29,13 +29,24 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     };
     let session = Session::load(g).await?;
     let home = &session.home_region;
-    let described = regions::describe(&session.ec2())
-        .await
-        .map_err(|error| SetupError::DescribeRegions { region: home.clone(), error })?;
+    // Side by side: naming the account costs no extra round trip.
+    let ec2 = session.ec2();
+    let (account, described) = tokio::join!(session.account(), regions::describe(&ec2));
+    let setup_failed =
+        |call: &'static str, service: &str, error: crate::error::RegionError| SetupError::Call {
+            call,
+            region: home.clone(),
+            error: Box::new(error.at(&session.endpoint(service, home), session.timeout)),
+        };
+    let account = account.map_err(|e| setup_failed("GetCallerIdentity", "sts", e.about_credentials()))?;
+    if !g.expect_account.is_empty() && !g.expect_account.contains(&account) {
+        return Err(SetupError::WrongAccount { actual: account, expected: g.expect_account.clone() });
+    }
+    let described = described.map_err(|e| setup_failed("DescribeRegions", "ec2", e))?;
     let selection = regions::select(&described, home, &g.regions, &g.exclude_regions)?;
 
     let mut printer = Printer::new(out, g.output, color);
-    let ctx = Context { session: &session, selection: &selection, global: g };
+    let ctx = Context { session: &session, account: &account, selection: &selection, global: g };
     let report = match &intent {
         Intent::Enable(desired, dry_run) => enable::run(&ctx, desired, *dry_run, &mut printer).await,
         Intent::Disable(args) => disable::run(&ctx, args, &mut printer).await?,
@@ -43,10 +54,12 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     };
     match printer.finish(&report) {
         Ok(()) => Ok(report.exit_code()),
-        // A reader that went away (`| head`) is not our failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(report.exit_code()),
+        // A report nobody could read (a closed pipe, a full disk) is no success.
         Err(e) => {
-            eprintln!("gdctl: error: could not write the report: {e}");
+            eprintln!(
+                "gdctl: error: could not write the report to stdout: {}",
+                crate::error::plain_chain(&e)
+            );
             Ok(ExitCode::FAILURE)
         }
     }

@@ -9,9 +9,13 @@ Exit codes:
   0  every target region succeeded (no-ops included)
   1  at least one region failed (the others were still done), or a
      deletion was not confirmed
-  2  usage or setup error (bad flag, unknown region, no home region, no
-     credentials, unknown profile, DescribeRegions failed); nothing was changed
+  2  usage or setup error (bad flag or setting, unknown region, no region
+     left, no home region, no credentials, unknown profile, another account
+     than --expect-account, GetCallerIdentity or DescribeRegions failed or
+     timed out); nothing was changed
   3  `status --check` found a region out of line
+  130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM: the regions in flight
+     were finished and reported, the others not started
 
 Credentials, profile, home region and endpoint are read as the aws CLI reads
 them (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws/config, ...); the flags
@@ -48,19 +52,26 @@ pub struct Global {
     pub output: OutputFormat,
 
     /// Work on only these regions (comma separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...")]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...", value_parser = parse_region)]
     pub regions: Vec<String>,
 
     /// Leave these regions out (comma separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...")]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...", value_parser = parse_region)]
     pub exclude_regions: Vec<String>,
+
+    /// Refuse to run (exit 2, nothing changed) unless the credentials belong
+    /// to one of these accounts (12-digit ids, comma separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account)]
+    pub expect_account: Vec<String>,
 
     /// How many regions are worked on at once.
     #[arg(long, global = true, default_value_t = 64, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
 
-    /// Give up on a region after this many seconds; the others carry on.
+    /// Deadline in seconds for each setup phase (credentials, GetCallerIdentity,
+    /// DescribeRegions) and for each region's work; a region past it fails
+    /// alone and the others carry on.
     #[arg(long, global = true, default_value = "60", value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Duration,
 
@@ -194,7 +205,25 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn parse_endpoint(s: &str) -> Result<String, String> {
+/// A name in a region list, trimmed. An empty one is refused: `--regions ""`
+/// (an unset variable) must not mean every region.
+fn parse_region(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" => Err("empty region name".into()),
+        name => Ok(name.to_string()),
+    }
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    let id = s.trim();
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_string())
+    } else {
+        Err(format!("`{s}` is not a 12-digit AWS account id"))
+    }
+}
+
+pub fn parse_endpoint(s: &str) -> Result<String, String> {
     let rest = s
         .strip_prefix("http://")
         .or_else(|| s.strip_prefix("https://"))
@@ -232,9 +261,23 @@ mod tests {
     }
 
     #[test]
-    fn regions_split_on_commas() {
-        let cli = Cli::try_parse_from(["gdctl", "status", "--regions", "us-east-1,eu-west-1"]).unwrap();
+    fn regions_split_on_commas_and_are_trimmed() {
+        let cli = Cli::try_parse_from(["gdctl", "status", "--regions", "us-east-1, eu-west-1 "]).unwrap();
         assert_eq!(cli.global.regions, ["us-east-1", "eu-west-1"]);
+        for empty in ["", "us-east-1,", " "] {
+            let err = Cli::try_parse_from(["gdctl", "status", "--regions", empty]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{empty:?}");
+        }
+    }
+
+    #[test]
+    fn expected_accounts_are_12_digit_ids() {
+        let cli = Cli::try_parse_from(["gdctl", "status", "--expect-account", "123456789012,210987654321"])
+            .unwrap();
+        assert_eq!(cli.global.expect_account, ["123456789012", "210987654321"]);
+        for bad in ["12345", "12345678901a", "1234567890123", ""] {
+            assert!(Cli::try_parse_from(["gdctl", "status", "--expect-account", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -4,10 +4,18 @@ use aws_sdk_guardduty::Client;
 use tracing::debug;
 
 use crate::detectors::{execute, observe, ExecError};
+use crate::error::RegionError;
+use crate::fanout::WriteSent;
 use crate::plan::{decide, Action, Desired, Detector, Outcome, Plan};
 use crate::report::{RegionReport, State};
 
-pub async fn converge(client: &Client, region: &str, desired: &Desired, dry_run: bool) -> RegionReport {
+pub async fn converge(
+    client: &Client,
+    region: &str,
+    desired: &Desired,
+    dry_run: bool,
+    sent: &WriteSent,
+) -> RegionReport {
     let full = desired.needs_details();
     let existing = match observe(client, full).await {
         Ok(d) => d,
@@ -17,7 +25,7 @@ pub async fn converge(client: &Client, region: &str, desired: &Desired, dry_run:
     if dry_run {
         return describe(region, &existing, &plan, desired, None);
     }
-    match execute(client, region, &existing, &plan.actions).await {
+    match execute(client, region, &existing, &plan.actions, sent).await {
         Ok(created) => describe(region, &existing, &plan, desired, created),
         // Another writer created the detector between our look and our create:
         // look again and converge what is there now.
@@ -29,17 +37,32 @@ pub async fn converge(client: &Client, region: &str, desired: &Desired, dry_run:
                 Err(e) => return RegionReport::failed(region, e),
             };
             let plan = decide(&existing, desired);
-            match execute(client, region, &existing, &plan.actions).await {
+            match execute(client, region, &existing, &plan.actions, sent).await {
                 Ok(_) => describe(region, &existing, &plan, desired, None),
-                Err(ExecError::CreateRefused(e) | ExecError::Failed(e)) => failed_at(region, &existing, e),
+                Err(ExecError::CreateRefused(e) | ExecError::Failed(e)) => {
+                    failed_at(region, &existing, e, sent)
+                }
             }
         }
-        Err(ExecError::Failed(e)) => failed_at(region, &existing, e),
+        Err(ExecError::Failed(e)) => failed_at(region, &existing, e, sent),
     }
 }
 
-fn failed_at(region: &str, existing: &[Detector], e: crate::error::RegionError) -> RegionReport {
-    RegionReport { detector_id: existing.first().map(|d| d.id.clone()), ..RegionReport::failed(region, e) }
+/// A write that went out with no AWS answer may have been made: that is an
+/// unknown outcome, not a plain failure.
+fn failed_at(region: &str, existing: &[Detector], e: RegionError, sent: &WriteSent) -> RegionReport {
+    let mut r = RegionReport::failed(region, e);
+    r.detector_id = existing.first().map(|d| d.id.clone());
+    if let (Some(call), Some(e)) = (sent.call(), &mut r.error) {
+        if e.may_have_landed() {
+            r.outcome = Outcome::Unknown;
+            e.message = format!(
+                "{} (after {call}): the change may or may not have been made; run again to converge",
+                e.message
+            );
+        }
+    }
+    r
 }
 
 /// The region's state once the plan is carried out.
@@ -154,7 +177,8 @@ mod tests {
             .times(2)
             .output(|| CreateDetectorOutput::builder().detector_id(ID).build())
             .build();
-        let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false).await;
+        let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false, &WriteSent::default())
+            .await;
         assert_eq!(r.outcome, Outcome::Created, "{r:?}");
         assert_eq!(r.detector_id.as_deref(), Some(ID));
         assert_eq!(create.num_calls(), 3);
@@ -185,7 +209,14 @@ mod tests {
                     && req.finding_publishing_frequency() == Some(&FindingPublishingFrequency::FifteenMinutes)
             })
             .then_output(|| UpdateDetectorOutput::builder().build());
-        let r = converge(&client(&[&list, &create, &get, &update]), "eu-west-1", &enable_15(), false).await;
+        let r = converge(
+            &client(&[&list, &create, &get, &update]),
+            "eu-west-1",
+            &enable_15(),
+            false,
+            &WriteSent::default(),
+        )
+        .await;
         assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
         assert_eq!(r.detector_id.as_deref(), Some(ID));
         assert_eq!(r.previous_frequency.as_deref(), Some("SIX_HOURS"));
@@ -197,7 +228,8 @@ mod tests {
         let list = none_listed();
         let create =
             mock!(Client::create_detector).then_http_response(aws_error(400, "BadRequestException", "nope"));
-        let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false).await;
+        let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false, &WriteSent::default())
+            .await;
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.error.unwrap().code, "BadRequestException");
     }
@@ -209,7 +241,7 @@ mod tests {
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         ));
-        let r = converge(&client(&[&list]), "me-south-1", &enable_15(), false).await;
+        let r = converge(&client(&[&list]), "me-south-1", &enable_15(), false, &WriteSent::default()).await;
         assert_eq!(r.outcome, Outcome::Failed);
         let e = r.error.unwrap();
         assert_eq!(e.code, "UnrecognizedClientException");
@@ -225,8 +257,14 @@ mod tests {
             .http_response(aws_error(500, "InternalServerErrorException", "Internal server error."))
             .repeatedly()
             .build();
-        let r =
-            converge(&client(&[&list]), "eu-west-1", &Desired::Deleted { only_tagged: None }, false).await;
+        let r = converge(
+            &client(&[&list]),
+            "eu-west-1",
+            &Desired::Deleted { only_tagged: None },
+            false,
+            &WriteSent::default(),
+        )
+        .await;
         assert_eq!(r.outcome, Outcome::Failed);
         assert_eq!(r.error.unwrap().code, "InternalServerErrorException");
         assert_eq!(list.num_calls(), 3, "every attempt was used");
@@ -246,10 +284,36 @@ mod tests {
             "eu-west-1",
             &Desired::Deleted { only_tagged: None },
             true,
+            &WriteSent::default(),
         )
         .await;
         assert_eq!(r.outcome, Outcome::Deleted);
         assert_eq!(delete.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_write_with_no_answer_is_an_unknown_outcome_a_refused_connection_is_not() {
+        let list = none_listed();
+        let create = mock!(Client::create_detector).then_http_response(|| {
+            HttpResponse::new(StatusCode::try_from(502).unwrap(), SdkBody::from("<html>Bad Gateway</html>"))
+        });
+        let sent = WriteSent::default();
+        let r = converge(&client(&[&list, &create]), "eu-west-1", &enable_15(), false, &sent).await;
+        assert_eq!(sent.call(), Some("CreateDetector"));
+        assert_eq!(r.outcome, Outcome::Unknown, "{r:?}");
+        let e = r.error.unwrap();
+        assert_eq!(e.code, "NotAwsResponse");
+        assert!(e.message.starts_with("HTTP 502 with an answer that is not from AWS"), "{}", e.message);
+        assert!(e.message.contains("may or may not have been made"), "{}", e.message);
+        assert!(!e.message.contains('{'), "no debug output: {}", e.message);
+
+        // The same failure before any write: a plain failure.
+        let list = mock!(Client::list_detectors).then_http_response(|| {
+            HttpResponse::new(StatusCode::try_from(502).unwrap(), SdkBody::from("<html>Bad Gateway</html>"))
+        });
+        let sent = WriteSent::default();
+        let r = converge(&client(&[&list]), "eu-west-1", &enable_15(), false, &sent).await;
+        assert_eq!((r.outcome, sent.call()), (Outcome::Failed, None));
     }
 
     fn one_detector(tags: &[(&str, &str)]) -> (Rule, Rule) {
@@ -281,7 +345,8 @@ mod tests {
             .then_output(|| TagResourceOutput::builder().build());
         let tags = [("team".to_string(), "sec".to_string()), ("env".to_string(), "prod".to_string())].into();
         let desired = Desired::Enabled { frequency: None, features: None, tags };
-        let r = converge(&client(&[&list, &get, &tag]), "eu-west-1", &desired, false).await;
+        let r = converge(&client(&[&list, &get, &tag]), "eu-west-1", &desired, false, &WriteSent::default())
+            .await;
         assert_eq!(r.outcome, Outcome::Updated, "{r:?}");
         assert_eq!(r.changes, ["+tag:env=prod"]);
         assert_eq!(tag.num_calls(), 1);
@@ -298,7 +363,9 @@ mod tests {
         let features = crate::features::parse(&["rds-login-events".to_string()], &[]).unwrap();
         let desired =
             Desired::Enabled { frequency: None, features: Some(features), tags: Default::default() };
-        let r = converge(&client(&[&list, &get, &update]), "ap-south-2", &desired, false).await;
+        let r =
+            converge(&client(&[&list, &get, &update]), "ap-south-2", &desired, false, &WriteSent::default())
+                .await;
         assert_eq!(r.outcome, Outcome::Failed);
         let e = r.error.unwrap();
         assert_eq!(e.code, "BadRequestException");

@@ -11,6 +11,7 @@ use tracing::debug;
 
 use crate::cli::Frequency;
 use crate::error::RegionError;
+use crate::fanout::WriteSent;
 use crate::features::{Feature, FeatureState, Wanted};
 use crate::plan::{Action, Detector};
 use crate::tags::Tags;
@@ -69,16 +70,19 @@ pub enum ExecError {
     Failed(RegionError),
 }
 
-/// Make the plan's calls in order. Returns the id of a detector it created.
+/// Make the plan's calls in order, marking each in `sent` before it goes out.
+/// Returns the id of a detector it created.
 pub async fn execute(
     client: &Client,
     region: &str,
     existing: &[Detector],
     actions: &[Action],
+    sent: &WriteSent,
 ) -> Result<Option<String>, ExecError> {
     let mut created = None;
     for action in actions {
         debug!(?action, "calling");
+        sent.mark(action.call());
         let result = match action {
             Action::Create { frequency, features, tags } => {
                 match client

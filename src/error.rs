@@ -2,8 +2,10 @@
 //! touched (exit 2, or 1 when the user declines the confirmation); a region error fails that region alone (exit 1).
 
 use std::fmt;
+use std::time::Duration;
 
 use aws_sdk_guardduty::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde::Serialize;
 
 /// Wrong input or an unusable environment: reported once, exit 2, nothing changed.
@@ -18,23 +20,35 @@ pub enum SetupError {
     UnknownProfile(String),
     #[error("no usable AWS credentials: {0}")]
     NoCredentials(String),
-    #[error("DescribeRegions in {region} failed: {error}")]
-    DescribeRegions { region: String, error: RegionError },
-    #[error("{}", unknown_regions(.names, .home))]
-    UnknownRegions { names: Vec<String>, home: String },
+    /// A setup call (GetCallerIdentity, DescribeRegions) failed.
+    #[error("{call} in {region} failed: {error}")]
+    Call { call: &'static str, region: String, error: Box<RegionError> },
+    #[error("{}", unknown_regions(.names, .home, .suggestions))]
+    UnknownRegions { names: Vec<String>, home: String, suggestions: Vec<(String, String)> },
     #[error("{0}")]
     Invalid(String),
-    #[error("no target region left after --regions / --exclude-regions")]
-    NoTargets,
+    #[error("no target region left to work on{0}")]
+    NoTargets(String),
+    #[error(
+        "the credentials are for account {actual}, not {} (--expect-account): nothing was changed",
+        .expected.join(" or ")
+    )]
+    WrongAccount { actual: String, expected: Vec<String> },
     #[error("could not read the answer to the confirmation: {0}")]
     Prompt(std::io::Error),
     #[error("not confirmed: nothing was deleted")]
     Declined,
 }
 
-fn unknown_regions(names: &[String], home: &str) -> String {
+fn unknown_regions(names: &[String], home: &str, suggestions: &[(String, String)]) -> String {
     let (s, them) = if names.len() > 1 { ("s", "them") } else { ("", "it") };
-    format!("unknown region{s}: {} (DescribeRegions in {home} did not return {them})", names.join(", "))
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let mut line =
+        format!("unknown region{s}: {} (DescribeRegions in {home} did not return {them})", quoted.join(", "));
+    for (name, near) in suggestions {
+        line.push_str(&format!("; did you mean `{near}` for `{name}`?"));
+    }
+    line
 }
 
 impl SetupError {
@@ -47,53 +61,172 @@ impl SetupError {
     }
 }
 
-/// Why one region failed: the AWS error code and message, never guessed from text.
+/// Why one region failed: the AWS error code and message, never guessed from
+/// text; or, when no AWS answer came, what happened in plain words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegionError {
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<&'static str>,
+    /// Where the call went, for failures where that is the question
+    /// (no connection, no answer, an answer that is not AWS's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
 }
+
+/// Codes of failures that happened before or instead of an AWS answer.
+const NO_AWS_ANSWER: [&str; 4] = ["ConnectionError", "Timeout", "ResponseError", "NotAwsResponse"];
 
 impl RegionError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         let code = code.into();
         let hint = hint_for(&code);
-        RegionError { code, message: message.into(), hint }
+        RegionError { code, message: message.into(), hint, endpoint: None }
     }
 
-    pub fn timed_out(after: std::time::Duration) -> Self {
+    pub fn timed_out(after: Duration) -> Self {
         RegionError::new("Timeout", format!("timed out after {} s", after.as_secs_f64()))
     }
 
-    /// Classify any SDK error by its code (service errors) or its kind
-    /// (no response at all).
-    pub fn from_sdk<E, R>(err: &SdkError<E, R>) -> Self
+    /// A write call sent with no answer before the deadline.
+    pub fn unknown_outcome(call: &str, after: Duration) -> Self {
+        RegionError::new(
+            "Timeout",
+            format!(
+                "no answer to {call} within {} s: the change may or may not have been made; \
+                 run again to converge",
+                after.as_secs_f64()
+            ),
+        )
+    }
+
+    /// The home region's GetCallerIdentity checks the credentials themselves:
+    /// a refusal there is about them, not about the region being enabled.
+    pub fn about_credentials(mut self) -> Self {
+        if matches!(
+            self.code.as_str(),
+            "InvalidClientTokenId" | "UnrecognizedClientException" | "ExpiredToken"
+        ) {
+            self.hint = Some("the credentials are not valid: check the keys, profile or role");
+        }
+        self
+    }
+
+    /// Whether a write that failed this way may still have been carried out:
+    /// it was sent, and no AWS answer said what became of it.
+    pub fn may_have_landed(&self) -> bool {
+        match self.code.as_str() {
+            "Timeout" | "ResponseError" | "NotAwsResponse" => true,
+            "ConnectionError" => {
+                !matches!(self.message.as_str(), "connection refused" | "could not connect in time")
+            }
+            _ => false,
+        }
+    }
+
+    /// Classify any SDK error by its code (service errors) or its kind (no
+    /// AWS answer), in one line without Rust's debug output. The whole chain
+    /// of causes goes to the log (`-v`).
+    pub fn from_sdk<E>(err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
     {
-        let kind = match err {
-            SdkError::ServiceError(e) => {
-                let e = e.err();
-                let code = e.code().unwrap_or("Unknown");
-                let message = e.message().unwrap_or("(no message)");
-                return RegionError::new(code, message);
+        tracing::debug!(error = %DisplayErrorContext(err), "call failed");
+        match err {
+            SdkError::ServiceError(e) => match e.err().code() {
+                Some(code) => RegionError::new(code, e.err().message().unwrap_or("(no message)")),
+                None => not_aws(e.raw()),
+            },
+            SdkError::TimeoutError(_) => RegionError::new("Timeout", "no answer in time"),
+            SdkError::DispatchFailure(e) => {
+                let message = match e.as_connector_error() {
+                    Some(c) if c.is_timeout() => "could not connect in time".to_string(),
+                    _ => connection_failure(err),
+                };
+                RegionError::new("ConnectionError", message)
             }
-            SdkError::TimeoutError(_) => "RequestTimeout",
-            SdkError::DispatchFailure(_) => "ConnectionError",
-            SdkError::ResponseError(_) => "ResponseError",
-            SdkError::ConstructionFailure(_) => "RequestError",
-            _ => "Unknown",
-        };
-        RegionError::new(kind, DisplayErrorContext(err).to_string())
+            SdkError::ResponseError(e) => not_aws(e.raw()),
+            _ => RegionError::new("RequestError", plain_chain(err)),
+        }
     }
+
+    /// Say where the call went and, for a call cut by the deadline, what the
+    /// deadline was; other failures are the service's own words and stay as they are.
+    pub fn at(mut self, endpoint: &str, deadline: Duration) -> Self {
+        if NO_AWS_ANSWER.contains(&self.code.as_str()) {
+            self.endpoint = Some(endpoint.to_string());
+            if self.code == "Timeout" && self.message == "no answer in time" {
+                self.message = format!("no answer within {} s (--timeout)", deadline.as_secs_f64());
+            }
+        }
+        self
+    }
+}
+
+/// An answer that is not an AWS error reply (a proxy's page, a wrong endpoint).
+fn not_aws(raw: &HttpResponse) -> RegionError {
+    let status = raw.status().as_u16();
+    let body = raw.body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut start: String = flat.chars().take(60).collect();
+    if start.len() < flat.len() {
+        start.push('…');
+    }
+    let mut message = format!("HTTP {status} with an answer that is not from AWS");
+    if !start.is_empty() {
+        message.push_str(&format!(" (it begins `{start}`)"));
+    }
+    RegionError::new("NotAwsResponse", message)
+}
+
+/// A failed connection in words: the innermost cause, which is the one that
+/// says what happened ("Connection refused"), without its "(os error N)".
+fn connection_failure(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: &(dyn std::error::Error + 'static) = err;
+    while let Some(next) = cause.source() {
+        if let Some(io) = next.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
+                std::io::ErrorKind::ConnectionReset => return "connection reset".into(),
+                std::io::ErrorKind::TimedOut => return "could not connect in time".into(),
+                _ => {}
+            }
+        }
+        cause = next;
+    }
+    let text = cause.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// An error and its causes on one line, each said once, without debug output.
+pub fn plain_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        let text = e.to_string();
+        // Wrappers often repeat their cause's text, or say nothing of their own.
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text) || text.contains(p.as_str())) {
+            parts.push(text);
+        } else if let Some(last) = parts.last_mut() {
+            if text.contains(last.as_str()) {
+                *last = text;
+            }
+        }
+        cause = e.source();
+    }
+    parts.join(": ")
 }
 
 impl fmt::Display for RegionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(endpoint) = &self.endpoint {
+            write!(f, " (at {endpoint})")?;
+        }
         if let Some(hint) = self.hint {
             write!(f, " ({hint})")?;
         }
@@ -133,7 +266,15 @@ mod tests {
 
     #[test]
     fn unknown_regions_are_named() {
-        let e = SetupError::UnknownRegions { names: vec!["xx-1".into()], home: "us-east-1".into() };
-        assert_eq!(e.to_string(), "unknown region: xx-1 (DescribeRegions in us-east-1 did not return it)");
+        let e = SetupError::UnknownRegions {
+            names: vec!["US-EAST-1".into()],
+            home: "us-east-1".into(),
+            suggestions: vec![("US-EAST-1".into(), "us-east-1".into())],
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown region: `US-EAST-1` (DescribeRegions in us-east-1 did not return it); \
+             did you mean `us-east-1` for `US-EAST-1`?"
+        );
     }
 }

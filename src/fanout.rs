@@ -1,41 +1,102 @@
 //! Run one future per region, at most `concurrency` at a time, each cut at
-//! `timeout`, and hand every report over the moment its region finishes.
+//! `timeout`, and hand every report over the moment its region finishes. On
+//! an interruption no further region starts, and the ones in flight finish.
 
+use std::cell::Cell;
 use std::future::Future;
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 
 use crate::error::RegionError;
+use crate::interrupt::Signals;
+use crate::plan::Outcome;
 use crate::report::RegionReport;
+
+/// The write call a region's work has sent, if any: when the deadline cuts
+/// the region after that, its outcome is unknown, not merely failed.
+#[derive(Debug, Default)]
+pub struct WriteSent(Cell<Option<&'static str>>);
+
+impl WriteSent {
+    pub fn mark(&self, call: &'static str) {
+        self.0.set(Some(call));
+    }
+
+    pub fn call(&self) -> Option<&'static str> {
+        self.0.get()
+    }
+}
+
+/// The reports, in the order regions finished (unstarted ones last, as
+/// `not-started`), and the exit code of the signal that interrupted the run.
+pub struct FanOut {
+    pub reports: Vec<RegionReport>,
+    pub interrupted: Option<u8>,
+}
 
 pub async fn fan_out<F, Fut>(
     regions: &[String],
     concurrency: usize,
     timeout: Duration,
+    mut signals: Option<&mut Signals>,
     work: F,
     mut on_done: impl FnMut(&RegionReport),
-) -> Vec<RegionReport>
+) -> FanOut
 where
-    F: Fn(&str) -> Fut,
+    F: Fn(&str, Rc<WriteSent>) -> Fut,
     Fut: Future<Output = RegionReport>,
 {
-    let mut finished = stream::iter(regions)
+    let interrupted: Cell<Option<u8>> = Cell::new(None);
+    // Checked each time a new region would start.
+    let to_start = regions.iter().take_while(|_| interrupted.get().is_none());
+    let mut finished = stream::iter(to_start)
         .map(|region| {
-            let job = work(region);
+            let sent = Rc::new(WriteSent::default());
+            let job = work(region, sent.clone());
             async move {
-                tokio::time::timeout(timeout, job)
-                    .await
-                    .unwrap_or_else(|_| RegionReport::failed(region, RegionError::timed_out(timeout)))
+                match tokio::time::timeout(timeout, job).await {
+                    Ok(report) => report,
+                    Err(_) => cut(region, timeout, sent.call()),
+                }
             }
         })
         .buffer_unordered(concurrency.max(1));
     let mut reports = Vec::with_capacity(regions.len());
-    while let Some(report) = finished.next().await {
+    loop {
+        let report = match signals.as_deref_mut() {
+            None => finished.next().await,
+            Some(signals) => tokio::select! {
+                report = finished.next() => report,
+                exit = signals.next() => {
+                    signals.interrupted(exit, interrupted.get().is_some(), timeout);
+                    interrupted.set(Some(exit));
+                    continue;
+                }
+            },
+        };
+        let Some(report) = report else { break };
         on_done(&report);
         reports.push(report);
     }
-    reports
+    drop(finished);
+    for region in regions {
+        if !reports.iter().any(|r| &r.region == region) {
+            reports.push(RegionReport::new(region, Outcome::NotStarted));
+        }
+    }
+    FanOut { reports, interrupted: interrupted.get() }
+}
+
+/// A region the deadline cut: failed, or unknown if a write had been sent.
+fn cut(region: &str, timeout: Duration, sent: Option<&'static str>) -> RegionReport {
+    let mut report = RegionReport::failed(region, RegionError::timed_out(timeout));
+    if let Some(call) = sent {
+        report.outcome = Outcome::Unknown;
+        report.error = Some(RegionError::unknown_outcome(call, timeout));
+    }
+    report
 }
 
 #[cfg(test)]
@@ -55,7 +116,8 @@ mod tests {
             &regions,
             8,
             Duration::from_secs(5),
-            |r| {
+            None,
+            |r, _| {
                 let r = r.to_string();
                 async move {
                     if r == "r-1" {
@@ -66,7 +128,8 @@ mod tests {
             },
             |_| {},
         )
-        .await;
+        .await
+        .reports;
         let failed: Vec<_> = reports.iter().filter(|r| r.outcome == Outcome::Failed).collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].region, "r-1");
@@ -83,7 +146,8 @@ mod tests {
             &regions,
             3,
             Duration::from_secs(60),
-            |r| {
+            None,
+            |r, _| {
                 let r = r.to_string();
                 let (in_flight, peak) = (&in_flight, &peak);
                 async move {
@@ -108,7 +172,8 @@ mod tests {
             &regions,
             8,
             Duration::from_secs(60),
-            |r| {
+            None,
+            |r, _| {
                 let r = r.to_string();
                 async move {
                     // r-0 slowest, r-2 fastest (virtual time: no real waiting).
@@ -121,5 +186,35 @@ mod tests {
         )
         .await;
         assert_eq!(order, ["r-2", "r-1", "r-0"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_region_cut_after_a_write_was_sent_has_an_unknown_outcome() {
+        let regions = names(2);
+        let reports = fan_out(
+            &regions,
+            8,
+            Duration::from_secs(5),
+            None,
+            |r, sent| {
+                let r = r.to_string();
+                async move {
+                    if r == "r-1" {
+                        sent.mark("CreateDetector");
+                    }
+                    std::future::pending::<RegionReport>().await
+                }
+            },
+            |_| {},
+        )
+        .await
+        .reports;
+        let by = |name: &str| reports.iter().find(|r| r.region == name).unwrap().clone();
+        assert_eq!(by("r-0").outcome, Outcome::Failed);
+        let unknown = by("r-1");
+        assert_eq!(unknown.outcome, Outcome::Unknown);
+        let e = unknown.error.unwrap();
+        assert_eq!(e.code, "Timeout");
+        assert!(e.message.contains("CreateDetector") && e.message.contains("run again"), "{}", e.message);
     }
 }

@@ -9,12 +9,14 @@ mod error;
 mod fanout;
 mod features;
 mod http;
+mod interrupt;
 mod output;
 mod plan;
 mod prompt;
 mod regions;
 mod report;
 mod session;
+mod settings;
 mod tags;
 
 use std::io::IsTerminal;

@@ -83,6 +83,16 @@ impl Action {
         }
     }
 
+    /// The API operation that carries it out.
+    pub fn call(&self) -> &'static str {
+        match self {
+            Action::Create { .. } => "CreateDetector",
+            Action::Update { .. } | Action::Suspend { .. } => "UpdateDetector",
+            Action::Tag { .. } => "TagResource",
+            Action::Delete { .. } => "DeleteDetector",
+        }
+    }
+
     /// What the call changes, in the report's words (`+s3-data-events`, `+tag:team=sec`).
     pub fn changes(&self) -> Vec<String> {
         let tag_changes = |tags: &Tags| tags.iter().map(|(k, v)| format!("+tag:{k}={v}")).collect::<Vec<_>>();
@@ -120,6 +130,11 @@ pub enum Outcome {
     Enabled,
     NotEnabled,
     Failed,
+    /// A write was sent and no answer came (cut by --timeout): it may have
+    /// been carried out or not. Counted as a failure.
+    Unknown,
+    /// The run was interrupted before this region was started.
+    NotStarted,
 }
 
 impl Outcome {
@@ -149,6 +164,8 @@ impl Outcome {
             (Outcome::Enabled, _) => "enabled",
             (Outcome::NotEnabled, _) => "not-enabled",
             (Outcome::Failed, _) => "failed",
+            (Outcome::Unknown, _) => "unknown",
+            (Outcome::NotStarted, _) => "not-started",
         }
     }
 }
@@ -236,11 +253,12 @@ fn plan_enable(
     Plan { actions, outcome }
 }
 
-/// `status`: a region's state, and whether it is in line with `--check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `status`: a region's state, and why it is out of line with `--check`
+/// (nothing when it is in line).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessment {
     pub outcome: Outcome,
-    pub in_line: bool,
+    pub out_of_line: Vec<String>,
 }
 
 pub fn assess(
@@ -255,13 +273,25 @@ pub fn assess(
     } else {
         Outcome::Suspended
     };
-    let in_line = !existing.is_empty()
-        && existing.iter().all(|d| {
-            d.enabled
-                && want_frequency.is_none_or(|f| d.frequency.as_deref() == Some(f.api_name()))
-                && want_features.is_none_or(|w| features::diff(w, &d.features).is_empty())
-        });
-    Assessment { outcome, in_line }
+    let mut out_of_line = Vec::new();
+    if existing.is_empty() {
+        out_of_line.push("no detector".to_string());
+    }
+    for d in existing {
+        let which = if existing.len() > 1 { format!("detector {}: ", d.id) } else { String::new() };
+        if !d.enabled {
+            out_of_line.push(format!("{which}suspended"));
+        }
+        if let Some(f) = want_frequency.filter(|f| d.frequency.as_deref() != Some(f.api_name())) {
+            let now = d.frequency.as_deref().unwrap_or("unknown");
+            out_of_line.push(format!("{which}frequency {now}, not {}", f.api_name()));
+        }
+        for change in want_features.map(|w| features::diff(w, &d.features)).unwrap_or_default() {
+            let (what, name) = (if change.enable { "missing" } else { "unwanted" }, &change.name);
+            out_of_line.push(format!("{which}{what} plan {name}"));
+        }
+    }
+    Assessment { outcome, out_of_line }
 }
 
 #[cfg(test)]
@@ -422,20 +452,27 @@ mod tests {
     }
 
     #[test]
-    fn assess_states_and_check() {
-        assert_eq!(assess(&[], None, None), Assessment { outcome: Outcome::NotEnabled, in_line: false });
+    fn assess_states_and_says_why_a_region_is_out_of_line() {
+        let why = |existing: &[Detector], f, w| assess(existing, f, w).out_of_line;
+        assert_eq!(assess(&[], None, None).outcome, Outcome::NotEnabled);
+        assert_eq!(why(&[], None, None), ["no detector"]);
         let off = [det("a", false, "SIX_HOURS")];
-        assert_eq!(assess(&off, None, None), Assessment { outcome: Outcome::Suspended, in_line: false });
+        assert_eq!(assess(&off, None, None).outcome, Outcome::Suspended);
+        assert_eq!(why(&off, None, None), ["suspended"]);
         let on = [det("a", true, "SIX_HOURS")];
-        assert_eq!(assess(&on, None, None), Assessment { outcome: Outcome::Enabled, in_line: true });
-        assert!(assess(&on, Some(SixHours), None).in_line);
-        assert!(!assess(&on, Some(FifteenMinutes), None).in_line);
+        assert_eq!(assess(&on, None, None), Assessment { outcome: Outcome::Enabled, out_of_line: vec![] });
+        assert!(why(&on, Some(SixHours), None).is_empty());
+        assert_eq!(why(&on, Some(FifteenMinutes), None), ["frequency SIX_HOURS, not FIFTEEN_MINUTES"]);
         // A detector with no reported frequency cannot satisfy a frequency check.
         let unknown = [Detector { id: "a".into(), enabled: true, ..Detector::default() }];
-        assert!(!assess(&unknown, Some(SixHours), None).in_line);
+        assert_eq!(why(&unknown, Some(SixHours), None), ["frequency unknown, not SIX_HOURS"]);
         let wanted = parse(&["s3-data-events".to_string()], &[]).unwrap();
-        assert!(!assess(&on, None, Some(&wanted)).in_line);
-        assert!(assess(&on, None, Some(&parse(&["none".to_string()], &[]).unwrap())).in_line);
+        assert_eq!(why(&on, None, Some(&wanted)), ["missing plan s3-data-events"]);
+        let none = parse(&["none".to_string()], &[]).unwrap();
+        assert!(why(&on, None, Some(&none)).is_empty());
+        // Several detectors: each reason names its detector.
+        let two = [det("a", true, "SIX_HOURS"), det("b", false, "SIX_HOURS")];
+        assert_eq!(why(&two, None, None), ["detector b: suspended"]);
     }
 
     #[test]

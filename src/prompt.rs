@@ -3,17 +3,18 @@
 use std::io::{self, BufRead, Write};
 
 pub fn confirm_deletion(
+    account: &str,
     doomed: &[(String, String)],
     input: &mut dyn BufRead,
     err: &mut dyn Write,
 ) -> io::Result<bool> {
-    writeln!(err, "These detectors will be deleted, with all their findings:")?;
+    writeln!(err, "These detectors of account {account} will be deleted, with all their findings:")?;
     for (region, id) in doomed {
         writeln!(err, "  {region:<16} {id}")?;
     }
     write!(
         err,
-        "Delete {} detector{}? (use --suspend to keep findings) [y/N] ",
+        "Delete {} detector{} in account {account}? (use --suspend to keep findings) [y/N] ",
         doomed.len(),
         if doomed.len() == 1 { "" } else { "s" }
     )?;
@@ -30,7 +31,7 @@ mod tests {
     fn ask(answer: &str) -> (bool, String) {
         let mut err = Vec::new();
         let doomed = [("us-east-1".to_string(), "abc".to_string())];
-        let ok = confirm_deletion(&doomed, &mut answer.as_bytes(), &mut err).unwrap();
+        let ok = confirm_deletion("123456789012", &doomed, &mut answer.as_bytes(), &mut err).unwrap();
         (ok, String::from_utf8(err).unwrap())
     }
 
@@ -47,6 +48,7 @@ mod tests {
     fn shows_what_will_be_deleted() {
         let (_, shown) = ask("n\n");
         assert!(shown.contains("us-east-1        abc"));
-        assert!(shown.contains("Delete 1 detector?"));
+        assert!(shown.contains("of account 123456789012 will be deleted"));
+        assert!(shown.contains("Delete 1 detector in account 123456789012?"));
     }
 }

@@ -65,7 +65,11 @@ pub fn select(
     if !unknown.is_empty() {
         unknown.sort();
         unknown.dedup();
-        return Err(SetupError::UnknownRegions { names: unknown, home: home.to_string() });
+        let suggestions = unknown
+            .iter()
+            .filter_map(|n| nearest(n, described).map(|near| (n.clone(), near.to_string())))
+            .collect();
+        return Err(SetupError::UnknownRegions { names: unknown, home: home.to_string(), suggestions });
     }
 
     let mut targets = Vec::new();
@@ -87,10 +91,29 @@ pub fn select(
     targets.dedup();
     skipped.sort_by(|a, b| a.region.cmp(&b.region));
     skipped.dedup();
-    if targets.is_empty() && skipped.is_empty() {
-        return Err(SetupError::NoTargets);
+    // Nothing to do is never a success: a gate that checked nothing must not pass.
+    if targets.is_empty() {
+        let why = if skipped.is_empty() {
+            " after --regions / --exclude-regions".to_string()
+        } else {
+            let names: Vec<String> = skipped.iter().map(|s| format!("{} ({})", s.region, s.reason)).collect();
+            format!(": skipped {}", names.join(", "))
+        };
+        return Err(SetupError::NoTargets(why));
     }
     Ok(Selection { targets, skipped })
+}
+
+/// The known region a mistyped name most likely meant: the same name in
+/// another case, or one or two letters off.
+fn nearest<'a>(name: &str, described: &'a [Described]) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    described
+        .iter()
+        .map(|d| (strsim::levenshtein(&lower, &d.name), d.name.as_str()))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, n)| n)
 }
 
 #[cfg(test)]
@@ -139,9 +162,28 @@ mod tests {
 
     #[test]
     fn a_named_region_that_is_not_opted_in_is_skipped_not_called() {
-        let s = select(&described(), "us-east-1", &strings(&["ap-east-1"]), &[]).unwrap();
-        assert!(s.targets.is_empty());
+        let s = select(&described(), "us-east-1", &strings(&["ap-east-1", "eu-west-1"]), &[]).unwrap();
+        assert_eq!(s.targets, ["eu-west-1"]);
         assert_eq!(s.skipped[0].region, "ap-east-1");
+    }
+
+    #[test]
+    fn only_skipped_regions_left_is_an_error_saying_why() {
+        let err = select(&described(), "us-east-1", &strings(&["ap-east-1"]), &[]).unwrap_err();
+        assert_eq!(err.to_string(), "no target region left to work on: skipped ap-east-1 (not opted in)");
+    }
+
+    #[test]
+    fn unknown_names_get_the_nearest_known_name() {
+        let err = select(&described(), "us-east-1", &strings(&["US-EAST-1", "eu-wset-1", "zz-top-9"]), &[])
+            .unwrap_err();
+        match err {
+            SetupError::UnknownRegions { suggestions, .. } => assert_eq!(
+                suggestions,
+                [("US-EAST-1".into(), "us-east-1".into()), ("eu-wset-1".into(), "eu-west-1".into())]
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]
@@ -158,6 +200,6 @@ mod tests {
     #[test]
     fn excluding_everything_is_an_error() {
         let all: Vec<String> = described().into_iter().map(|d| d.name).collect();
-        assert!(matches!(select(&described(), "us-east-1", &[], &all), Err(SetupError::NoTargets)));
+        assert!(matches!(select(&described(), "us-east-1", &[], &all), Err(SetupError::NoTargets(_))));
     }
 }

@@ -32,6 +32,10 @@ pub struct RegionReport {
     /// `status --check` only: whether the region meets the check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_line: Option<bool>,
+    /// `status --check`: why the region is out of line (`no detector`,
+    /// `frequency SIX_HOURS, not FIFTEEN_MINUTES`, `missing plan s3-data-events`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub out_of_line: Vec<String>,
     /// `status`: the detector's features by API name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub features: Option<Features>,
@@ -55,6 +59,7 @@ impl RegionReport {
             frequency: None,
             previous_frequency: None,
             in_line: None,
+            out_of_line: Vec::new(),
             features: None,
             changes: Vec::new(),
             note: None,
@@ -65,14 +70,23 @@ impl RegionReport {
     pub fn failed(region: &str, error: RegionError) -> Self {
         RegionReport { error: Some(error), ..RegionReport::new(region, Outcome::Failed) }
     }
+
+    /// A failed or unknown outcome: the region did not reach what was asked.
+    pub fn is_failure(&self) -> bool {
+        matches!(self.outcome, Outcome::Failed | Outcome::Unknown)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub targets: usize,
     pub succeeded: usize,
+    /// Failed regions, those with an unknown outcome included.
     pub failed: usize,
     pub skipped: usize,
+    /// Regions an interruption kept from starting.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_started: usize,
     /// `status --check` only: regions that do not meet the check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out_of_line: Option<usize>,
@@ -80,11 +94,23 @@ pub struct Summary {
     pub outcomes: BTreeMap<Outcome, usize>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub command: &'static str,
+    /// The account acted on (from GetCallerIdentity).
+    pub account: String,
     pub home_region: String,
     pub dry_run: bool,
+    /// Set when SIGINT or SIGTERM stopped the run: regions in flight were
+    /// finished, the others are `not-started`.
+    pub interrupted: bool,
+    /// The exit code the interruption calls for (130 SIGINT, 143 SIGTERM).
+    #[serde(skip)]
+    pub interrupted_exit: Option<u8>,
     /// Sorted by region name.
     pub regions: Vec<RegionReport>,
     pub skipped: Vec<Skipped>,
@@ -94,13 +120,15 @@ pub struct Report {
 impl Report {
     pub fn new(
         command: &'static str,
+        account: &str,
         home_region: &str,
         dry_run: bool,
         mut regions: Vec<RegionReport>,
         skipped: Vec<Skipped>,
     ) -> Self {
         regions.sort_by(|a, b| a.region.cmp(&b.region));
-        let failed = regions.iter().filter(|r| r.outcome == Outcome::Failed).count();
+        let failed = regions.iter().filter(|r| r.is_failure()).count();
+        let not_started = regions.iter().filter(|r| r.outcome == Outcome::NotStarted).count();
         let checked = regions.iter().any(|r| r.in_line.is_some());
         let mut outcomes = BTreeMap::new();
         for r in &regions {
@@ -108,18 +136,38 @@ impl Report {
         }
         let summary = Summary {
             targets: regions.len(),
-            succeeded: regions.len() - failed,
+            succeeded: regions.len() - failed - not_started,
             failed,
             skipped: skipped.len(),
+            not_started,
             out_of_line: checked.then(|| regions.iter().filter(|r| r.in_line == Some(false)).count()),
             outcomes,
         };
-        Report { command, home_region: home_region.to_string(), dry_run, regions, skipped, summary }
+        Report {
+            command,
+            account: account.to_string(),
+            home_region: home_region.to_string(),
+            dry_run,
+            interrupted: false,
+            interrupted_exit: None,
+            regions,
+            skipped,
+            summary,
+        }
     }
 
-    /// 1 if any region failed, else 3 if `status --check` found one out of line, else 0.
+    pub fn interrupted_by(mut self, exit: Option<u8>) -> Self {
+        self.interrupted = exit.is_some();
+        self.interrupted_exit = exit;
+        self
+    }
+
+    /// The signal's code if interrupted, else 1 if any region failed, else 3
+    /// if `status --check` found one out of line, else 0.
     pub fn exit_code(&self) -> ExitCode {
-        if self.summary.failed > 0 {
+        if let Some(code) = self.interrupted_exit {
+            ExitCode::from(code)
+        } else if self.summary.failed > 0 {
             ExitCode::from(1)
         } else if self.summary.out_of_line.unwrap_or(0) > 0 {
             ExitCode::from(3)
@@ -141,6 +189,7 @@ mod tests {
     fn regions_are_sorted_and_counted() {
         let r = Report::new(
             "enable",
+            "123456789012",
             "us-east-1",
             false,
             vec![
@@ -162,10 +211,29 @@ mod tests {
         let failed = RegionReport::failed("eu-west-1", RegionError::new("X", "y"));
         let mut out = ok("us-east-1", Outcome::NotEnabled);
         out.in_line = Some(false);
-        let r = Report::new("status", "us-east-1", false, vec![failed, out.clone()], vec![]);
+        let r = Report::new("status", "123456789012", "us-east-1", false, vec![failed, out.clone()], vec![]);
         assert_eq!(r.exit_code(), ExitCode::from(1));
-        let r = Report::new("status", "us-east-1", false, vec![out], vec![]);
+        let r = Report::new("status", "123456789012", "us-east-1", false, vec![out], vec![]);
         assert_eq!(r.summary.out_of_line, Some(1));
         assert_eq!(r.exit_code(), ExitCode::from(3));
+    }
+
+    #[test]
+    fn an_unknown_outcome_fails_and_an_interruption_wins() {
+        let unknown = RegionReport::failed("eu-west-1", RegionError::new("Timeout", "x"));
+        let unknown = RegionReport { outcome: Outcome::Unknown, ..unknown };
+        let r = Report::new(
+            "enable",
+            "123456789012",
+            "us-east-1",
+            false,
+            vec![unknown, ok("us-east-1", Outcome::Created), ok("us-west-2", Outcome::NotStarted)],
+            vec![],
+        );
+        assert_eq!((r.summary.failed, r.summary.succeeded, r.summary.not_started), (1, 1, 1));
+        assert_eq!(r.exit_code(), ExitCode::from(1));
+        let r = r.interrupted_by(Some(130));
+        assert!(r.interrupted);
+        assert_eq!(r.exit_code(), ExitCode::from(130));
     }
 }

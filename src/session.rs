@@ -1,89 +1,246 @@
 //! Load configuration and credentials once, into one SdkConfig that every
-//! regional client shares (and with it one HTTP client and connection pool).
+//! client shares (and with it one HTTP client and connection pool).
+//!
+//! Precedence follows the aws CLI (botocore), setting by setting:
+//! - credentials: `--profile` > environment keys > `AWS_PROFILE` > the
+//!   `default` profile > web identity > container > instance metadata. A
+//!   profile named with `--profile` is the only source tried before the last
+//!   three: environment keys never stand in for it.
+//! - home region: `--region` > `AWS_REGION` > `AWS_DEFAULT_REGION` > the
+//!   profile's `region`.
+//! - retries: `--max-attempts` > `AWS_MAX_ATTEMPTS` > the profile's `max_attempts`.
 
+use std::time::Duration;
+
+use aws_config::default_provider::credentials::DefaultCredentialsChain;
+use aws_config::ecs::EcsCredentialsProvider;
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
-use aws_config::retry::RetryConfig;
+use aws_config::imds::credentials::ImdsCredentialsProvider;
+use aws_config::meta::credentials::CredentialsProviderChain;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
 use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_runtime::env_config::section::EnvConfigSections;
 use aws_types::os_shim_internal::{Env, Fs};
 use tracing::debug;
 
 use crate::cli::Global;
-use crate::error::SetupError;
+use crate::error::{plain_chain, RegionError, SetupError};
+use crate::settings;
+
+/// The SDK's own connect timeout; a shorter `--timeout` shortens it.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
 pub struct Session {
     pub config: SdkConfig,
     pub home_region: String,
+    /// Configured endpoints (else AWS's own), set on each client so that the
+    /// flag beats a service's variable, as in the aws CLI.
+    endpoints: Endpoints,
+    /// `--timeout`: every call, and every setup phase, ends within it.
+    pub timeout: Duration,
 }
 
 impl Session {
     pub async fn load(g: &Global) -> Result<Session, SetupError> {
-        if let Some(name) = g.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()) {
-            check_profile_exists(&name).await?;
+        let env = |name: &str| std::env::var(name).ok();
+        let profile_flag = g.profile.as_deref();
+        let profile_env = env("AWS_PROFILE").filter(|p| !p.is_empty());
+        let profiles = load_profiles().await?;
+        let selected = profile_flag.map(str::to_string).or(profile_env).unwrap_or_else(|| "default".into());
+        let profile = profiles.get_profile(&selected);
+        if profile.is_none() && (profile_flag.is_some() || selected != "default") {
+            return Err(SetupError::UnknownProfile(selected));
         }
+        let from_profile = |key: &str| profile.and_then(|p| p.get(key)).map(str::to_string);
 
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(crate::http::client());
-        // The SDK's default chain tries the environment first and stops there when
-        // it holds credentials. Taking them straight from there gives the same
-        // credentials without building the rest of the chain (an STS client for web
-        // identity, an IMDS client): about a tenth of gdctl's fixed start-up instructions.
-        let from_env = EnvironmentVariableCredentialsProvider::new().provide_credentials().await.ok();
-        if let Some(credentials) = &from_env {
-            loader = loader.credentials_provider(credentials.clone());
-        }
-        if let Some(p) = &g.profile {
+        let retry = settings::retry_config(g.max_attempts, &env, &selected, &from_profile)?;
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT.min(g.timeout))
+            .read_timeout(g.timeout)
+            .operation_timeout(g.timeout)
+            .build();
+        let region = home_region(g.region.as_deref(), &env, &selected, &from_profile)?;
+        let endpoint =
+            |id| settings::endpoint_url(id, g.endpoint_url.as_deref(), &env, &selected, &from_profile);
+        let endpoints =
+            Endpoints { sts: endpoint("STS")?, ec2: endpoint("EC2")?, guardduty: endpoint("GUARDDUTY")? };
+
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::http::client())
+            .retry_config(retry.clone())
+            .timeout_config(timeouts.clone())
+            // Resolved below, by gdctl's own reading of the precedence.
+            .no_credentials();
+        if let Some(p) = profile_flag {
             loader = loader.profile_name(p);
         }
-        if let Some(r) = &g.region {
+        if let Some(r) = &region {
             loader = loader.region(Region::new(r.clone()));
         }
-        if let Some(url) = &g.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some(n) = g.max_attempts {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n));
-        }
         let config = loader.load().await;
-
-        let home_region = config.region().ok_or(SetupError::NoRegion)?.to_string();
+        let home_region = match config.region() {
+            Some(r) => settings::region_name(r.as_ref(), "the home region")?,
+            None => return Err(SetupError::NoRegion),
+        };
 
         // Resolve credentials here, once: a missing or broken credential source is
-        // one clear error before any region is touched, and no regional client
-        // resolves them again (a run lasts seconds, far less than their lifetime).
-        let credentials = match from_env {
-            Some(credentials) => credentials,
-            None => config
-                .credentials_provider()
-                .ok_or_else(|| SetupError::NoCredentials("no credential source is configured".into()))?
-                .provide_credentials()
-                .await
-                .map_err(|e| SetupError::NoCredentials(format!("{:#}", anyhow::Error::new(e))))?,
+        // one clear error before any region is touched, and no client resolves
+        // them again (a run lasts seconds, far less than their lifetime).
+        let providers = ProviderConfig::default()
+            .with_http_client(crate::http::client())
+            .with_region(Some(Region::new(home_region.clone())))
+            .with_retry_config(retry)
+            .with_timeout_config(timeouts)
+            .with_behavior_version(Some(BehaviorVersion::latest()));
+        let source = credential_source(profile_flag, &providers).await;
+        // The SDK's timeouts bound each STS or HTTP call of a provider; a
+        // `credential_process` command has none, so the whole phase is bounded here.
+        let credentials = match tokio::time::timeout(g.timeout, source.provide_credentials()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(no_credentials(&e, profile_flag)),
+            Err(_) => return Err(SetupError::NoCredentials(format!("no answer within {}", secs(g.timeout)))),
         };
-        debug!(home_region, "configuration and credentials loaded");
+        debug!(home_region, profile = profile_flag, "configuration and credentials loaded");
         let config =
             config.into_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build();
-        Ok(Session { config, home_region })
+        Ok(Session { config, home_region, endpoints, timeout: g.timeout })
     }
 
     pub fn guardduty(&self, region: &str) -> aws_sdk_guardduty::Client {
-        let conf = aws_sdk_guardduty::config::Builder::from(&self.config)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_guardduty::Client::from_conf(conf)
+        let mut conf = aws_sdk_guardduty::config::Builder::from(&self.config);
+        conf.set_endpoint_url(self.endpoints.guardduty.clone());
+        aws_sdk_guardduty::Client::from_conf(conf.region(Region::new(region.to_string())).build())
     }
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.config)
+        let mut conf = aws_sdk_ec2::config::Builder::from(&self.config);
+        conf.set_endpoint_url(self.endpoints.ec2.clone());
+        aws_sdk_ec2::Client::from_conf(conf.build())
+    }
+
+    /// The account the credentials belong to (STS GetCallerIdentity, which
+    /// needs no permission).
+    pub async fn account(&self) -> Result<String, RegionError> {
+        let mut conf = aws_sdk_sts::config::Builder::from(&self.config);
+        conf.set_endpoint_url(self.endpoints.sts.clone());
+        let out = aws_sdk_sts::Client::from_conf(conf.build())
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| RegionError::from_sdk(&e))?;
+        out.account.ok_or_else(|| RegionError::new("ResponseError", "GetCallerIdentity returned no account"))
+    }
+
+    /// Where a service's calls for a region go: the configured endpoint, or AWS's.
+    pub fn endpoint(&self, service: &str, region: &str) -> String {
+        let configured = match service {
+            "sts" => &self.endpoints.sts,
+            "ec2" => &self.endpoints.ec2,
+            _ => &self.endpoints.guardduty,
+        };
+        configured.clone().unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
     }
 }
 
-async fn check_profile_exists(name: &str) -> Result<(), SetupError> {
-    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+struct Endpoints {
+    sts: Option<String>,
+    ec2: Option<String>,
+    guardduty: Option<String>,
+}
+
+pub fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+async fn load_profiles() -> Result<EnvConfigSections, SetupError> {
+    aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
         .await
-        .map_err(|e| SetupError::NoCredentials(format!("could not read the AWS config files: {e}")))?;
-    match profiles.get_profile(name) {
-        Some(_) => Ok(()),
-        None => Err(SetupError::UnknownProfile(name.to_string())),
+        .map_err(|e| SetupError::Invalid(format!("could not read the AWS config files: {}", plain_chain(&e))))
+}
+
+/// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the
+/// profile's `region`; `None` leaves it to the SDK's last resort (the instance's region).
+fn home_region(
+    flag: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+    profile_name: &str,
+    profile: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, SetupError> {
+    let (value, from) = if let Some(r) = flag {
+        (r.to_string(), "--region".to_string())
+    } else if let Some(r) = env("AWS_REGION") {
+        (r, "AWS_REGION (environment)".to_string())
+    } else if let Some(r) = env("AWS_DEFAULT_REGION") {
+        (r, "AWS_DEFAULT_REGION (environment)".to_string())
+    } else if let Some(r) = profile("region") {
+        (r, format!("`region` in profile `{profile_name}`"))
+    } else {
+        return Ok(None);
+    };
+    settings::region_name(&value, &from).map(Some)
+}
+
+/// The credential chain in the aws CLI's order. With `--profile` the
+/// environment's keys are left out: the named profile is what the user asked for.
+async fn credential_source(profile_flag: Option<&str>, providers: &ProviderConfig) -> CredentialSource {
+    if let Some(name) = profile_flag {
+        let chain = CredentialsProviderChain::first_try(
+            "Profile",
+            ProfileFileCredentialsProvider::builder().configure(providers).profile_name(name).build(),
+        )
+        .or_else(
+            "WebIdentityToken",
+            WebIdentityTokenCredentialsProvider::builder().configure(providers).build(),
+        )
+        .or_else("EcsContainer", EcsCredentialsProvider::builder().configure(providers).build())
+        .or_else("Ec2InstanceMetadata", ImdsCredentialsProvider::builder().configure(providers).build());
+        return CredentialSource::Chain(chain);
     }
+    // The default chain starts with the environment and stops there when it
+    // holds keys; taking them straight from there skips building the rest of
+    // it (an STS client for web identity, an IMDS client).
+    match EnvironmentVariableCredentialsProvider::new().provide_credentials().await {
+        Ok(c) => CredentialSource::Env(c),
+        Err(_) => CredentialSource::Default(
+            DefaultCredentialsChain::builder().configure(providers.clone()).build().await,
+        ),
+    }
+}
+
+enum CredentialSource {
+    Env(Credentials),
+    Chain(CredentialsProviderChain),
+    Default(DefaultCredentialsChain),
+}
+
+impl CredentialSource {
+    async fn provide_credentials(&self) -> Result<Credentials, CredentialsError> {
+        match self {
+            CredentialSource::Env(c) => Ok(c.clone()),
+            CredentialSource::Chain(c) => c.provide_credentials().await,
+            CredentialSource::Default(c) => c.provide_credentials().await,
+        }
+    }
+}
+
+fn no_credentials(e: &CredentialsError, profile_flag: Option<&str>) -> SetupError {
+    debug!(error = %aws_sdk_guardduty::error::DisplayErrorContext(e), "credentials");
+    let message = match (e, profile_flag) {
+        (CredentialsError::CredentialsNotLoaded(_), Some(p)) => format!(
+            "profile `{p}` has no credentials (no keys, role, SSO or credential_process in it); \
+             environment keys are not used when --profile is given"
+        ),
+        (CredentialsError::CredentialsNotLoaded(_), None) => "none found: set AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, set AWS_PROFILE or pass --profile, or run `aws configure`"
+            .to_string(),
+        _ => plain_chain(e),
+    };
+    SetupError::NoCredentials(message)
 }

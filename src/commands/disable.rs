@@ -1,10 +1,12 @@
 //! `gdctl disable`: delete (or with --suspend, suspend) every target region's detector.
 
 use std::io::IsTerminal;
+use std::rc::Rc;
 
 use crate::cli::DisableArgs;
 use crate::converge::converge;
 use crate::error::SetupError;
+use crate::fanout::WriteSent;
 use crate::output::Printer;
 use crate::plan::{Desired, Outcome};
 use crate::prompt;
@@ -22,7 +24,9 @@ pub async fn run(
         &if args.suspend { Desired::Suspended { only_tagged } } else { Desired::Deleted { only_tagged } };
     let dry_run = args.dry_run;
     let work = |dry_run| {
-        move |client, region: String| async move { converge(&client, &region, desired, dry_run).await }
+        move |client, region: String, sent: Rc<WriteSent>| async move {
+            converge(&client, &region, desired, dry_run, &sent).await
+        }
     };
 
     // Deleting destroys findings: a person at a terminal sees what will go and
@@ -37,8 +41,9 @@ pub async fn run(
             .collect();
         if !doomed.is_empty() {
             let stdin = std::io::stdin();
-            let confirmed = prompt::confirm_deletion(&doomed, &mut stdin.lock(), &mut std::io::stderr())
-                .map_err(SetupError::Prompt)?;
+            let confirmed =
+                prompt::confirm_deletion(ctx.account, &doomed, &mut stdin.lock(), &mut std::io::stderr())
+                    .map_err(SetupError::Prompt)?;
             if !confirmed {
                 return Err(SetupError::Declined);
             }

@@ -22,8 +22,8 @@ pub fn desired(args: &EnableArgs) -> Result<Desired, SetupError> {
 }
 
 pub async fn run(ctx: &Context<'_>, desired: &Desired, dry_run: bool, printer: &mut Printer<'_>) -> Report {
-    ctx.each_region("enable", dry_run, Some(printer), |client, region| async move {
-        converge(&client, &region, desired, dry_run).await
+    ctx.each_region("enable", dry_run, Some(printer), |client, region, sent| async move {
+        converge(&client, &region, desired, dry_run, &sent).await
     })
     .await
 }

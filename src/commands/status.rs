@@ -25,7 +25,7 @@ pub async fn run(
     printer: &mut Printer<'_>,
 ) -> Report {
     let (check, want) = (args.check, args.frequency);
-    ctx.each_region("status", false, Some(printer), |client, region| async move {
+    ctx.each_region("status", false, Some(printer), |client, region, _| async move {
         let existing = match observe(&client, true).await {
             Ok(d) => d,
             Err(e) => return RegionReport::failed(&region, e),
@@ -41,7 +41,10 @@ pub async fn run(
             Outcome::Suspended => State::Suspended,
             _ => State::NotEnabled,
         });
-        r.in_line = check.then_some(a.in_line);
+        if check {
+            r.in_line = Some(a.out_of_line.is_empty());
+            r.out_of_line = a.out_of_line;
+        }
         r
     })
     .await

@@ -64,7 +64,7 @@ impl Layout {
             return Style::new();
         }
         let color = match r.outcome {
-            Outcome::Failed => Some(AnsiColor::Red),
+            Outcome::Failed | Outcome::Unknown => Some(AnsiColor::Red),
             _ if r.in_line == Some(false) => Some(AnsiColor::Yellow),
             Outcome::NotEnabled => Some(AnsiColor::Yellow),
             o if o.is_change() || o == Outcome::Enabled => Some(AnsiColor::Green),
@@ -84,7 +84,10 @@ fn detail(r: &RegionReport) -> String {
         (None, Some(f)) => parts.push(f.clone()),
         (_, None) => match r.outcome {
             Outcome::Created => parts.push("service default frequency".into()),
-            Outcome::Absent | Outcome::NotEnabled => parts.push("no detector".into()),
+            // With --check the reason says it already.
+            Outcome::Absent | Outcome::NotEnabled if r.in_line != Some(false) => {
+                parts.push("no detector".into())
+            }
             _ => {}
         },
     }
@@ -96,7 +99,7 @@ fn detail(r: &RegionReport) -> String {
     }
     parts.extend(r.note.clone());
     if r.in_line == Some(false) {
-        parts.push("out of line".into());
+        parts.push(format!("out of line: {}", r.out_of_line.join(", ")));
     }
     parts.join("  ")
 }
@@ -106,17 +109,30 @@ fn summary(report: &Report) -> String {
     let outcomes: Vec<String> = s
         .outcomes
         .iter()
-        .filter(|(outcome, _)| **outcome != Outcome::Failed)
+        .filter(|(outcome, _)| !matches!(outcome, Outcome::Failed | Outcome::Unknown | Outcome::NotStarted))
         .map(|(outcome, n)| format!("{n} {}", outcome.label(report.dry_run)))
         .collect();
+    let plural = if s.targets == 1 { "" } else { "s" };
     let mut line =
-        format!("{}: {} target region{}", report.command, s.targets, if s.targets == 1 { "" } else { "s" });
+        format!("{}: account {}, {} target region{plural}", report.command, report.account, s.targets);
     if !outcomes.is_empty() {
         line.push_str(&format!(" ({})", outcomes.join(", ")));
     }
-    line.push_str(&format!(", {} failed, {} skipped", s.failed, s.skipped));
+    line.push_str(&format!(", {} failed", s.failed));
+    if let Some(n) = s.outcomes.get(&Outcome::Unknown) {
+        line.push_str(&format!(" ({n} with an unknown outcome: run again)"));
+    }
+    line.push_str(&format!(", {} skipped", s.skipped));
     if let Some(n) = s.out_of_line {
         line.push_str(&format!(", {n} out of line"));
+    }
+    if s.not_started > 0 {
+        line.push_str(&format!(", {} not started", s.not_started));
+    }
+    match report.interrupted_exit {
+        Some(143) => line.push_str("; interrupted by SIGTERM"),
+        Some(_) => line.push_str("; interrupted by SIGINT"),
+        None => {}
     }
     if report.dry_run {
         line.push_str("; dry run, nothing was changed");
@@ -151,6 +167,7 @@ mod tests {
         let failed = RegionReport::failed("ap-south-1", RegionError::new("AccessDeniedException", "no"));
         let report = Report::new(
             "enable",
+            "123456789012",
             "us-east-1",
             false,
             vec![updated, failed],
@@ -168,7 +185,10 @@ mod tests {
             format!("eu-west-1   updated      {}  SIX_HOURS -> FIFTEEN_MINUTES", "a".repeat(32))
         );
         assert_eq!(lines[2], "skipped (not opted in): ap-east-1");
-        assert_eq!(lines[3], "enable: 2 target regions (1 updated), 1 failed, 1 skipped");
+        assert_eq!(
+            lines[3],
+            "enable: account 123456789012, 2 target regions (1 updated), 1 failed, 1 skipped"
+        );
         assert!(!text.contains('\x1b'));
     }
 
@@ -176,6 +196,7 @@ mod tests {
     fn colour_only_when_asked() {
         let report = Report::new(
             "status",
+            "123456789012",
             "us-east-1",
             false,
             vec![RegionReport::new("us-east-1", Outcome::Enabled)],
@@ -189,6 +210,7 @@ mod tests {
     fn dry_run_says_so() {
         let report = Report::new(
             "disable",
+            "123456789012",
             "us-east-1",
             true,
             vec![RegionReport::new("us-east-1", Outcome::Deleted)],

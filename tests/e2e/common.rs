@@ -100,22 +100,41 @@ pub fn front(faults: &[&str]) -> Server {
     spawn("front.py", &args)
 }
 
+/// The account moto gives to keys it did not hand out itself.
+pub const MOTO_DEFAULT_ACCOUNT: &str = "123456789012";
+
 #[derive(Clone, Debug)]
 pub struct Account {
+    pub id: String,
     pub key: String,
     pub secret: String,
     pub token: Option<String>,
 }
 
+/// An account id no other test uses.
+pub fn fresh_account_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(100_000_000_001);
+    NEXT.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
 impl Account {
     fn default() -> Account {
-        Account { key: "testing".into(), secret: "testing".into(), token: None }
+        Account {
+            id: MOTO_DEFAULT_ACCOUNT.into(),
+            key: "testing".into(),
+            secret: "testing".into(),
+            token: None,
+        }
     }
 
     /// A fresh, empty account on the shared moto.
     pub fn fresh() -> Account {
-        static NEXT: AtomicU64 = AtomicU64::new(100_000_000_001);
-        let id = NEXT.fetch_add(1, Ordering::SeqCst);
+        Account::of(&fresh_account_id())
+    }
+
+    /// Credentials for account `id` on the shared moto (moto's AssumeRole
+    /// hands out credentials of the account in the role ARN).
+    pub fn of(id: &str) -> Account {
         let url = &moto().url;
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::Config::builder()
@@ -135,6 +154,7 @@ impl Account {
         .unwrap();
         let c = out.credentials().unwrap();
         Account {
+            id: id.to_string(),
             key: c.access_key_id().into(),
             secret: c.secret_access_key().into(),
             token: Some(c.session_token().into()),
@@ -143,6 +163,27 @@ impl Account {
 
     fn credentials(&self) -> Credentials {
         Credentials::new(&self.key, &self.secret, self.token.clone(), None, "test")
+    }
+
+    /// This account's detector ids in a region, read from moto directly.
+    pub fn detector_ids(&self, region: &str) -> Vec<String> {
+        let gd = guardduty(&moto().url, self, region);
+        block_on(gd.list_detectors().send()).unwrap().detector_ids.unwrap_or_default()
+    }
+
+    pub fn delete_detector(&self, region: &str, id: &str) {
+        let gd = guardduty(&moto().url, self, region);
+        block_on(gd.delete_detector().detector_id(id).send()).unwrap();
+    }
+
+    /// The keys as a credentials-file profile section.
+    pub fn profile_section(&self, name: &str) -> String {
+        let mut s =
+            format!("[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n", self.key, self.secret);
+        if let Some(t) = &self.token {
+            s.push_str(&format!("aws_session_token = {t}\n"));
+        }
+        s
     }
 }
 
@@ -252,9 +293,45 @@ impl World {
 
     /// Run gdctl with `--output json`; the exit code and the parsed document.
     pub fn json(&self, args: &[&str]) -> (i32, serde_json::Value) {
-        let mut all = args.to_vec();
-        all.extend(["--output", "json"]);
-        let out = self.gdctl(&all).output().unwrap();
+        json_of(self.gdctl(args))
+    }
+
+    /// Write the scratch HOME's AWS config and credentials files.
+    pub fn aws_files(&self, config: &str, credentials: &str) {
+        std::fs::write(self.home.path().join("aws-config"), config).unwrap();
+        std::fs::write(self.home.path().join("aws-credentials"), credentials).unwrap();
+    }
+
+    /// A plain `std::process::Command` for gdctl in this world, for tests that
+    /// must signal or read it while it runs.
+    pub fn spawn_gdctl(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdctl"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.home.path().join("aws-credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", &self.account.key)
+            .env("AWS_SECRET_ACCESS_KEY", &self.account.secret)
+            .env("AWS_REGION", HOME_REGION)
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(t) = &self.account.token {
+            cmd.env("AWS_SESSION_TOKEN", t);
+        }
+        cmd.spawn().unwrap()
+    }
+}
+
+/// Run a gdctl command with `--output json`; the exit code and the parsed document.
+pub fn json_of(mut cmd: assert_cmd::Command) -> (i32, serde_json::Value) {
+    {
+        cmd.args(["--output", "json"]);
+        let out = cmd.output().unwrap();
         let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not JSON ({e}): {}\nstderr: {}",
@@ -264,7 +341,9 @@ impl World {
         });
         (out.status.code().unwrap(), doc)
     }
+}
 
+impl World {
     /// Independent of gdctl: talks to moto directly, whatever `endpoint` is.
     pub fn gd(&self, region: &str) -> aws_sdk_guardduty::Client {
         guardduty(&moto().url, &self.account, region)

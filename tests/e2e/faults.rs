@@ -71,10 +71,45 @@ fn losing_the_create_race_is_not_a_failure() {
 
 #[test]
 fn describe_regions_failing_is_a_setup_error_and_nothing_is_touched() {
-    let front = front(&["us-east-1=403"]);
+    let front = front(&["us-east-1/ec2=403"]);
     let w = World::via(&front.url);
     let out = w.gdctl(&["enable"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("DescribeRegions in us-east-1 failed"), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        format!(
+            "gdctl: error: DescribeRegions in us-east-1 failed: AuthFailure: AWS was not able to validate \
+         the provided access credentials\n"
+        )
+    );
     assert!(w.snapshot().values().all(|d| d.is_empty()));
+}
+
+#[test]
+fn refused_credentials_are_one_error_from_get_caller_identity() {
+    let front = front(&["us-east-1/sts=403"]);
+    let w = World::via(&front.url);
+    let out = w.gdctl(&["enable"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr_of(&out),
+        "gdctl: error: GetCallerIdentity in us-east-1 failed: InvalidClientTokenId: The security token \
+         included in the request is invalid. (the credentials are not valid: check the keys, profile or role)\n"
+    );
+    assert!(w.snapshot().values().all(|d| d.is_empty()));
+}
+
+#[test]
+fn an_answer_that_is_not_from_aws_is_one_plain_line() {
+    let front = front(&["eu-west-2=502html"]);
+    let w = World::via(&front.url);
+    let (code, doc) = w.json(&["status", "--regions", "eu-west-1,eu-west-2"]);
+    assert_eq!(code, 1);
+    let e = &by_region(&doc)["eu-west-2"]["error"];
+    assert_eq!(e["code"], "NotAwsResponse");
+    assert_eq!(
+        e["message"],
+        "HTTP 502 with an answer that is not from AWS (it begins `<html><head><title>502 Bad Gateway</title></head><body>Bad G…`)"
+    );
+    assert_eq!(e["endpoint"], front.url.as_str());
 }

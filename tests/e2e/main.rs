@@ -4,6 +4,7 @@ mod common;
 
 mod bench;
 
+mod account;
 mod config;
 mod disable;
 mod enable;

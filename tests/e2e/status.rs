@@ -44,7 +44,8 @@ fn check_text_marks_the_regions_out_of_line() {
     assert_eq!(out.status.code(), Some(3));
     let text = stdout_of(&out);
     assert!(
-        text.lines().any(|l| l.starts_with("eu-west-2  not-enabled") && l.ends_with("out of line")),
+        text.lines()
+            .any(|l| l.starts_with("eu-west-2  not-enabled") && l.ends_with("out of line: no detector")),
         "{text}"
     );
     assert!(
@@ -54,6 +55,64 @@ fn check_text_marks_the_regions_out_of_line() {
         "{text}"
     );
     assert!(text.contains("1 out of line"), "{text}");
+}
+
+#[test]
+fn out_of_line_says_why_in_text_and_json() {
+    let w = World::new();
+    w.create_detector("eu-west-1", true, "SIX_HOURS");
+    w.create_detector("eu-west-3", false, "FIFTEEN_MINUTES");
+    let args =
+        ["status", "--check", "--frequency", "fifteen-minutes", "--regions", "eu-west-1,eu-west-2,eu-west-3"];
+    let (code, doc) = w.json(&args);
+    assert_eq!(code, 3, "{doc:#}");
+    let r = by_region(&doc);
+    assert_eq!(
+        r["eu-west-1"]["out_of_line"],
+        serde_json::json!(["frequency SIX_HOURS, not FIFTEEN_MINUTES"])
+    );
+    assert_eq!(r["eu-west-2"]["out_of_line"], serde_json::json!(["no detector"]));
+    assert_eq!(r["eu-west-3"]["out_of_line"], serde_json::json!(["suspended"]));
+    assert_eq!(doc["summary"]["out_of_line"], 3);
+
+    let text = stdout_of(&w.gdctl(&args).output().unwrap());
+    let line = text.lines().find(|l| l.starts_with("eu-west-1")).unwrap();
+    assert!(line.ends_with("out of line: frequency SIX_HOURS, not FIFTEEN_MINUTES"), "{text}");
+}
+
+#[test]
+fn a_gate_that_checked_nothing_does_not_pass() {
+    let w = World::new();
+    // me-south-1 is not opted in (moto lists it so with AllRegions).
+    let out = w.gdctl(&["status", "--check", "--regions", "me-south-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "gdctl: error: no target region left to work on: skipped me-south-1 (not opted in)\n"
+    );
+    let out = w
+        .gdctl(&["status", "--check", "--regions", "eu-west-1", "--exclude-regions", "eu-west-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("no target region left"), "{}", stderr_of(&out));
+    // An empty list (an unset variable in a script) is not "every region".
+    let out = w.gdctl(&["status", "--check", "--regions", ""]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("empty region name"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn region_names_are_trimmed_and_unknown_ones_get_a_suggestion() {
+    let w = World::new();
+    w.gdctl(&["status", "--regions", " eu-west-1 , us-east-1"]).assert().code(0);
+    let out = w.gdctl(&["status", "--regions", "US-EAST-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr_of(&out),
+        "gdctl: error: unknown region: `US-EAST-1` (DescribeRegions in us-east-1 did not return it); \
+         did you mean `us-east-1` for `US-EAST-1`?\n"
+    );
 }
 
 #[test]
