@@ -100,12 +100,29 @@ impl Session {
             .with_timeout_config(timeouts)
             .with_behavior_version(Some(BehaviorVersion::latest()));
         let source = credential_source(profile_flag, &providers).await;
-        // The SDK's timeouts bound each STS or HTTP call of a provider; a
-        // `credential_process` command has none, so the whole phase is bounded here.
-        let credentials = match tokio::time::timeout(g.timeout, source.provide_credentials()).await {
+        let from = match profile_flag.or(profile.map(|_| selected.as_str())) {
+            Some(p) => format!("profile `{p}`"),
+            None => "the credential chain".to_string(),
+        };
+        // Role assumption goes where the aws CLI sends it: --endpoint-url is
+        // for gdctl's own calls only.
+        let role_sts = settings::endpoint_url("STS", None, &env, &selected, &from_profile)?
+            .unwrap_or_else(|| format!("https://sts.{home_region}.amazonaws.com"));
+        // The SDK's timeouts bound each STS or HTTP call of a provider and
+        // normally fire first; a `credential_process` command has none, so the
+        // whole phase has a backstop a moment later.
+        let backstop = g.timeout + Duration::from_secs(1);
+        let credentials = match tokio::time::timeout(backstop, source.provide_credentials()).await {
             Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Err(no_credentials(&e, profile_flag)),
-            Err(_) => return Err(SetupError::NoCredentials(format!("no answer within {}", secs(g.timeout)))),
+            Ok(Err(e)) => {
+                return Err(no_credentials(&e, profile_flag, &from, |err| err.at(&role_sts, g.timeout)))
+            }
+            Err(_) => {
+                return Err(SetupError::NoCredentials(format!(
+                    "{from}: no credentials within {} (--timeout)",
+                    secs(g.timeout)
+                )));
+            }
         };
         debug!(home_region, profile = profile_flag, "configuration and credentials loaded");
         let config =
@@ -230,8 +247,18 @@ impl CredentialSource {
     }
 }
 
-fn no_credentials(e: &CredentialsError, profile_flag: Option<&str>) -> SetupError {
+/// The credential chain's failure in one line. A role assumption's STS call
+/// is classified like any other call (connection, deadline, AWS code).
+fn no_credentials(
+    e: &CredentialsError,
+    profile_flag: Option<&str>,
+    from: &str,
+    locate: impl Fn(RegionError) -> RegionError,
+) -> SetupError {
     debug!(error = %aws_sdk_guardduty::error::DisplayErrorContext(e), "credentials");
+    if let Some((call, err)) = sts_failure(e) {
+        return SetupError::NoCredentials(format!("{from}: {call} failed: {}", locate(err)));
+    }
     let message = match (e, profile_flag) {
         (CredentialsError::CredentialsNotLoaded(_), Some(p)) => format!(
             "profile `{p}` has no credentials (no keys, role, SSO or credential_process in it); \
@@ -243,4 +270,22 @@ fn no_credentials(e: &CredentialsError, profile_flag: Option<&str>) -> SetupErro
         _ => plain_chain(e),
     };
     SetupError::NoCredentials(message)
+}
+
+fn sts_failure(e: &(dyn std::error::Error + 'static)) -> Option<(&'static str, RegionError)> {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(e) = c.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+            return Some(("AssumeRole", RegionError::from_sdk(e).about_credentials()));
+        }
+        if let Some(e) = c.downcast_ref::<SdkError<AssumeRoleWithWebIdentityError, HttpResponse>>() {
+            return Some(("AssumeRoleWithWebIdentity", RegionError::from_sdk(e).about_credentials()));
+        }
+        cause = c.source();
+    }
+    None
 }

@@ -93,10 +93,14 @@ pub fn moto() -> &'static Server {
 
 /// The fault front (scripts/front.py) between gdctl and the shared moto.
 pub fn front(faults: &[&str]) -> Server {
+    let args: Vec<&str> = faults.iter().flat_map(|f| ["--fault", f]).collect();
+    front_with(&args)
+}
+
+/// The front with any of its options (`--delays FILE`, ...).
+pub fn front_with(options: &[&str]) -> Server {
     let mut args = vec!["--upstream", &moto().url];
-    for f in faults {
-        args.extend(["--fault", f]);
-    }
+    args.extend(options);
     spawn("front.py", &args)
 }
 
@@ -302,9 +306,13 @@ impl World {
         std::fs::write(self.home.path().join("aws-credentials"), credentials).unwrap();
     }
 
-    /// A plain `std::process::Command` for gdctl in this world, for tests that
-    /// must signal or read it while it runs.
+    /// gdctl started in this world, for tests that signal or read it while it runs.
     pub fn spawn_gdctl(&self, args: &[&str]) -> std::process::Child {
+        self.std_gdctl(args).spawn().unwrap()
+    }
+
+    /// A plain `std::process::Command` for gdctl in this world, its output piped.
+    pub fn std_gdctl(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdctl"));
         cmd.args(args)
             .env_clear()
@@ -323,7 +331,7 @@ impl World {
         if let Some(t) = &self.account.token {
             cmd.env("AWS_SESSION_TOKEN", t);
         }
-        cmd.spawn().unwrap()
+        cmd
     }
 }
 

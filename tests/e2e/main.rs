@@ -6,9 +6,12 @@ mod bench;
 
 mod account;
 mod config;
+mod deadlines;
 mod disable;
 mod enable;
 mod faults;
 mod features;
+mod interrupt;
 mod regions;
+mod settings;
 mod status;
