@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  every target region succeeded (no-ops included)
-  1  at least one region failed (the others were still done), or a
-     deletion was not confirmed
+  1  at least one region failed or has an unknown outcome (the others were
+     still done), a deletion was not confirmed, or the report could not be
+     written
   2  usage or setup error (bad flag or setting, unknown region, no region
      left, no home region, no credentials, unknown profile, another account
      than --expect-account, GetCallerIdentity or DescribeRegions failed or
@@ -18,8 +19,9 @@ Exit codes:
      were finished and reported, the others not started
 
 Credentials, profile, home region and endpoint are read as the aws CLI reads
-them (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws/config, ...); the flags
-above override them.";
+them (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS,
+~/.aws/config, ...); the flags above override them, and --profile is used even
+where AWS_ACCESS_KEY_ID is set. The account acted on is named in the summary.";
 
 /// Turn AWS GuardDuty on, off, and check it, in every region of an account at once.
 #[derive(Debug, Parser)]
@@ -38,12 +40,12 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Home region: where DescribeRegions is called [default: AWS_REGION,
+    /// Home region: where GetCallerIdentity and DescribeRegions are called [default: AWS_REGION,
     /// AWS_DEFAULT_REGION or the profile's region].
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
 
-    /// Send every request to this endpoint instead of AWS (for emulators).
+    /// Send gdctl's requests (STS, EC2, GuardDuty) to this endpoint instead of AWS (for emulators).
     #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint)]
     pub endpoint_url: Option<String>,
 

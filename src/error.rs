@@ -207,7 +207,8 @@ pub fn plain_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cause = Some(err);
     while let Some(e) = cause {
-        let text = e.to_string();
+        // One line, whatever the cause's own layout.
+        let text = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
         // Wrappers often repeat their cause's text, or say nothing of their own.
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text) || text.contains(p.as_str())) {
             parts.push(text);

@@ -75,3 +75,12 @@ fn settings_the_sdk_only_warns_about_do_not_stop_the_run() {
         assert_eq!(out.status.code(), Some(0), "{name}={value}: {}", stderr_of(&out));
     }
 }
+
+#[test]
+fn a_config_file_that_does_not_parse_is_one_line_naming_it() {
+    let w = World::new();
+    w.aws_files("[profile x\nregion = us-east-1\n", "");
+    let out = w.gdctl(&["status"]).output().unwrap();
+    let path = w.home.path().join("aws-config");
+    assert_refused(&out, &format!("could not read the AWS config files: could not parse profile file: error parsing {} on line 1: Profile definition must end with ']'", path.display()), "bad file");
+}
