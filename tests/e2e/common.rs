@@ -252,14 +252,32 @@ impl World {
     }
 
     fn with_account(&self, mut cmd: assert_cmd::Command) -> assert_cmd::Command {
-        cmd.env("AWS_ACCESS_KEY_ID", &self.account.key)
-            .env("AWS_SECRET_ACCESS_KEY", &self.account.secret)
-            .env("AWS_REGION", HOME_REGION)
-            .env("AWS_ENDPOINT_URL", &self.endpoint);
-        if let Some(t) = &self.account.token {
-            cmd.env("AWS_SESSION_TOKEN", t);
-        }
+        cmd.envs(self.account_env());
         cmd
+    }
+
+    /// This world's credentials, home region and endpoint, as variables.
+    fn account_env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let mut vars = vec![
+            ("AWS_ACCESS_KEY_ID", self.account.key.clone().into()),
+            ("AWS_SECRET_ACCESS_KEY", self.account.secret.clone().into()),
+            ("AWS_REGION", HOME_REGION.into()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone().into()),
+        ];
+        vars.extend(self.account.token.clone().map(|t| ("AWS_SESSION_TOKEN", t.into())));
+        vars
+    }
+
+    /// What every gdctl run here starts from: no variables but PATH, a scratch
+    /// HOME and AWS files, no metadata probe.
+    fn isolated_env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("PATH", std::env::var_os("PATH").unwrap_or_default()),
+            ("HOME", self.home.path().into()),
+            ("AWS_CONFIG_FILE", self.home.path().join("aws-config").into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", self.home.path().join("aws-credentials").into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
     }
 
     /// `gdctl` with no credentials, region or endpoint set at all.
@@ -285,13 +303,7 @@ impl World {
     }
 
     fn isolate(&self, mut cmd: assert_cmd::Command) -> assert_cmd::Command {
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.home.path().join("aws-credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .timeout(std::time::Duration::from_secs(120));
+        cmd.env_clear().envs(self.isolated_env()).timeout(std::time::Duration::from_secs(120));
         cmd
     }
 
@@ -316,21 +328,11 @@ impl World {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdctl"));
         cmd.args(args)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.home.path().join("aws-credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ACCESS_KEY_ID", &self.account.key)
-            .env("AWS_SECRET_ACCESS_KEY", &self.account.secret)
-            .env("AWS_REGION", HOME_REGION)
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .envs(self.isolated_env())
+            .envs(self.account_env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(t) = &self.account.token {
-            cmd.env("AWS_SESSION_TOKEN", t);
-        }
         cmd
     }
 }

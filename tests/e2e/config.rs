@@ -23,7 +23,11 @@ fn no_credentials_is_one_clear_error_before_any_region() {
     let err = stderr_of(&out);
     assert_eq!(err.matches("gdctl: error").count(), 1, "one message, not one per region: {err}");
     assert!(!err.contains("eu-west-1"), "no region was called: {err}");
-    assert!(err.starts_with("gdctl: error: no usable AWS credentials"), "{err}");
+    assert_eq!(
+        err,
+        "gdctl: error: no usable AWS credentials: none found: set AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY, set AWS_PROFILE or pass --profile, or run `aws configure`\n"
+    );
     assert!(stdout_of(&out).is_empty());
 }
 
