@@ -20,6 +20,11 @@ or by region and service (`--fault us-east-1/ec2=403`):
                               (as a concurrent writer would), then answer 400
                               BadRequestException "a detector already exists"
 
+  --deny-role ARN             answer STS AssumeRole for that role with 403 AccessDenied
+  --sts-rate N                answer STS AssumeRole calls beyond N a second with 400 Throttling,
+                              as STS does above its per-account rate (GET /__front/stats
+                              says how many it throttled)
+
   --delays FILE               JSON {"home": "...", "service_ms": 20, "rtt_ms": {REGION: MS}}:
                               every request takes service_ms + rtt_ms[REGION] (times --scale)
                               in all: moto's own time counts as part of the service time
@@ -55,7 +60,7 @@ ERRORS = {
 
 
 class Front:
-    def __init__(self, upstream, faults, delays, scale, hang_seconds):
+    def __init__(self, upstream, faults, delays, scale, hang_seconds, deny_roles=(), sts_rate=0):
         u = urllib.parse.urlsplit(upstream)
         self.host, self.port = u.hostname, u.port
         self.faults = faults
@@ -64,6 +69,10 @@ class Front:
         self.hang_seconds = hang_seconds
         self.lock = threading.Lock()
         self.seen = {}  # region -> requests answered with a fault so far
+        self.deny_roles = set(deny_roles)
+        self.sts_rate = sts_rate
+        self.second, self.in_second = 0, 0  # AssumeRole calls in the current second
+        self.throttled = 0
 
     def delay_for(self, region):
         if not self.delays:
@@ -108,6 +117,15 @@ def make_handler(front):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if self.path == "/__front/stats":
+                # For tests: how many calls the front throttled.
+                payload = json.dumps({"throttled": front.throttled}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             m = SCOPE.search(self.headers.get("Authorization", ""))
             region, service = (m.group(1), m.group(2)) if m else ("", "")
             started = time.monotonic()
@@ -136,7 +154,32 @@ def make_handler(front):
             self.end_headers()
             self.wfile.write(payload)
 
+        def assume_role_fault(self, service, body):
+            if service != "sts":
+                return None
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            if form.get("Action") != ["AssumeRole"]:
+                return None
+            role = (form.get("RoleArn") or [""])[0]
+            if role in front.deny_roles:
+                message = (f"User: arn:aws:sts::123456789012:assumed-role/caller/gdctl is not authorized "
+                           f"to perform: sts:AssumeRole on resource: {role}")
+                return error_response("sts", 403, "AccessDenied", message)
+            if front.sts_rate:
+                with front.lock:
+                    now = int(time.monotonic())
+                    if now != front.second:
+                        front.second, front.in_second = now, 0
+                    front.in_second += 1
+                    if front.in_second > front.sts_rate:
+                        front.throttled += 1
+                        return error_response("sts", 400, "Throttling", "Rate exceeded")
+            return None
+
         def fault(self, region, service, body):
+            denied = self.assume_role_fault(service, body)
+            if denied:
+                return denied
             spec = front.faults.get(f"{region}/{service}") or front.faults.get(region)
             if not spec:
                 return None
@@ -192,12 +235,15 @@ def main():
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--hang-seconds", type=float, default=120.0)
     p.add_argument("--exit-on-eof", action="store_true")
+    p.add_argument("--deny-role", action="append", default=[])
+    p.add_argument("--sts-rate", type=int, default=0)
     args = p.parse_args()
     if not args.upstream.startswith("http://127.") and not args.upstream.startswith("http://localhost"):
         sys.exit("front.py: --upstream must be on loopback")
 
     delays = json.load(open(args.delays)) if args.delays else None
-    front = Front(args.upstream, parse_faults(args.fault), delays, args.scale, args.hang_seconds)
+    front = Front(args.upstream, parse_faults(args.fault), delays, args.scale, args.hang_seconds,
+                  args.deny_role, args.sts_rate)
     # A listen backlog of socketserver's default 5 drops connections when every
     # region connects at once, and each retry costs a 200 ms TCP timeout.
     ThreadingHTTPServer.request_queue_size = 256

@@ -2,9 +2,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use crate::cli::{Cli, Command, DisableArgs, OutputFormat, StatusArgs};
-use crate::commands::{disable, enable, status, Context};
+use crate::accounts::{self, Opened, Role};
+use crate::commands::{disable, enable, status, Accounts, Context};
 use crate::error::SetupError;
 use crate::features::Wanted;
 use crate::output::Printer;
@@ -27,26 +29,58 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Command::Disable(args) => Intent::Disable(args),
         Command::Status(args) => Intent::Status(args, status::wanted_features(args)?),
     };
+    let a = &g.accounts;
+    // An accounts file is input too: read before any call.
+    let listed = match &a.accounts_file {
+        Some(path) => Some((accounts::read_list(path)?, "--accounts-file")),
+        None if !a.accounts.is_empty() => Some((a.accounts.clone(), "--accounts")),
+        None => None,
+    };
     let session = Session::load(g).await?;
     let home = &session.home_region;
-    // Side by side: naming the account costs no extra round trip.
-    let ec2 = session.ec2();
-    let (account, described) = tokio::join!(session.account(), regions::describe(&ec2));
+    // Side by side: naming the account (and listing the organization) costs
+    // no extra round trip.
+    let ec2 = session.ec2(&session.config);
+    let org_ids = async {
+        match a.org {
+            true => Some(accounts::organization(&session.organizations(), a.org_unit.as_deref()).await),
+            false => None,
+        }
+    };
+    let (caller, described, org_ids) = tokio::join!(session.caller(), regions::describe(&ec2), org_ids);
     let setup_failed =
         |call: &'static str, service: &str, error: crate::error::RegionError| SetupError::Call {
             call,
             region: home.clone(),
             error: Box::new(error.at(&session.endpoint(service, home), session.timeout)),
         };
-    let account = account.map_err(|e| setup_failed("GetCallerIdentity", "sts", e.about_credentials()))?;
-    if !g.expect_account.is_empty() && !g.expect_account.contains(&account) {
-        return Err(SetupError::WrongAccount { actual: account, expected: g.expect_account.clone() });
+    let caller = caller.map_err(|e| setup_failed("GetCallerIdentity", "sts", e.about_credentials()))?;
+    if !g.expect_account.is_empty() && !g.expect_account.contains(&caller.account) {
+        return Err(SetupError::WrongAccount { actual: caller.account, expected: g.expect_account.clone() });
     }
     let described = described.map_err(|e| setup_failed("DescribeRegions", "ec2", e))?;
+    // The caller's answer holds every region of the partition (opted in or
+    // not): the names given are checked against it, for every account.
     let selection = regions::select(&described, home, &g.regions, &g.exclude_regions)?;
+    let chosen = match (listed, org_ids) {
+        (Some((ids, origin)), _) => Some(accounts::finish(ids, &a.exclude_accounts, origin)?),
+        (None, Some(org)) => Some(accounts::finish(org?, &a.exclude_accounts, "--org")?),
+        (None, None) => None,
+    };
+    let plan = match chosen {
+        None => {
+            let mut selection = selection.nonempty()?;
+            for s in &mut selection.skipped {
+                s.account = caller.account.clone();
+            }
+            let config = session.config.clone();
+            Accounts::One(Rc::new(Opened { id: caller.account.clone(), config, role_arn: None, selection }))
+        }
+        Some(ids) => Accounts::Many { ids, role: Role::new(a, &caller), caller_regions: described },
+    };
 
-    let mut printer = Printer::new(out, g.output, color);
-    let ctx = Context { session: &session, account: &account, selection: &selection, global: g };
+    let mut printer = Printer::new(out, g.output, color, g.verbose > 0);
+    let ctx = Context::new(&session, &caller, &plan, g);
     let report = match &intent {
         Intent::Enable(desired, dry_run) => enable::run(&ctx, desired, *dry_run, &mut printer).await,
         Intent::Disable(args) => disable::run(&ctx, args, &mut printer).await?,

@@ -66,9 +66,13 @@ pub struct Global {
     #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account)]
     pub expect_account: Vec<String>,
 
-    /// How many regions are worked on at once.
-    #[arg(long, global = true, default_value_t = 64, value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[command(flatten)]
+    pub accounts: AccountArgs,
+
+    /// How many account-regions are worked on at once (every region of 200
+    /// accounts by default; fewer if the open-file limit is lower).
+    #[arg(long, global = true, default_value_t = 4096, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=16384))]
     pub concurrency: u16,
 
     /// Deadline in seconds for each setup phase (credentials, GetCallerIdentity,
@@ -85,6 +89,59 @@ pub struct Global {
     /// Log to stderr: -v for gdctl's steps, -vv for every SDK request too.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// Many accounts: which, and the role gdctl assumes in each.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct AccountArgs {
+    /// Work in these accounts (12-digit ids, comma separated) through --role-name;
+    /// the caller's own account with its own credentials.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account,
+          conflicts_with_all = ["accounts_file", "org"])]
+    pub accounts: Vec<String>,
+
+    /// Read the accounts from a file: one id per line, `#` comments and blank
+    /// lines allowed; `-` for standard input.
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "org")]
+    pub accounts_file: Option<std::path::PathBuf>,
+
+    /// Work in every ACTIVE account of the caller's AWS Organization.
+    #[arg(long, global = true)]
+    pub org: bool,
+
+    /// With --org: only the accounts in this organizational unit's subtree.
+    #[arg(long, global = true, value_name = "OU", value_parser = parse_ou, requires = "org")]
+    pub org_unit: Option<String>,
+
+    /// Leave these accounts out (comma separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account)]
+    pub exclude_accounts: Vec<String>,
+
+    /// The role to assume in each account (a path is allowed: security/gdctl).
+    #[arg(long, global = true, value_name = "NAME", default_value = "OrganizationAccountAccessRole",
+          value_parser = parse_role_name)]
+    pub role_name: String,
+
+    /// The external id the role's trust policy asks for.
+    #[arg(long, global = true, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// The session name, as CloudTrail shows it in each account.
+    #[arg(long, global = true, value_name = "NAME", default_value = "gdctl", value_parser = parse_session_name)]
+    pub role_session_name: String,
+
+    /// Role assumptions started per second at most. STS allows about 600 a
+    /// second per calling account and region; lower it where other jobs share that.
+    #[arg(long, global = true, value_name = "N", default_value_t = 400,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub assume_role_rate: u32,
+
+    /// How long each assumed role's credentials last, in seconds (they are
+    /// renewed if the run lasts longer).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(900..=43200))]
+    pub session_duration: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,7 +273,43 @@ fn parse_region(s: &str) -> Result<String, String> {
     }
 }
 
-fn parse_account(s: &str) -> Result<String, String> {
+/// An IAM role name, with an optional path: `security/gdctl`.
+fn parse_role_name(s: &str) -> Result<String, String> {
+    let name = s.trim().trim_matches('/');
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if name.is_empty() || name.split('/').any(|part| part.is_empty() || !part.chars().all(ok_char)) {
+        return Err(format!(
+            "`{s}` is not an IAM role name (letters, digits and +=,.@_- , with / between path parts)"
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn parse_session_name(s: &str) -> Result<String, String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if (2..=64).contains(&s.len()) && s.chars().all(ok_char) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not a role session name (2 to 64 of letters, digits and +=,.@_-)"))
+    }
+}
+
+fn parse_ou(s: &str) -> Result<String, String> {
+    let id = s.trim();
+    let valid = id.strip_prefix("ou-").is_some_and(|rest| {
+        let mut parts = rest.split('-');
+        matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None)
+            if (4..=32).contains(&a.len()) && (8..=32).contains(&b.len())
+            && a.chars().chain(b.chars()).all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+    });
+    if valid {
+        Ok(id.to_string())
+    } else {
+        Err(format!("`{s}` is not an organizational unit id (ou-xxxx-xxxxxxxx)"))
+    }
+}
+
+pub fn parse_account(s: &str) -> Result<String, String> {
     let id = s.trim();
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
         Ok(id.to_string())
@@ -270,6 +363,33 @@ mod tests {
             let err = Cli::try_parse_from(["gdctl", "status", "--regions", empty]).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{empty:?}");
         }
+    }
+
+    #[test]
+    fn account_flags_are_checked() {
+        let cli =
+            Cli::try_parse_from(["gdctl", "status", "--accounts", "111111111111, 222222222222"]).unwrap();
+        assert_eq!(cli.global.accounts.accounts, ["111111111111", "222222222222"]);
+        assert_eq!(cli.global.accounts.role_name, "OrganizationAccountAccessRole");
+        let cli =
+            Cli::try_parse_from(["gdctl", "status", "--org", "--role-name", "/security/gdctl/"]).unwrap();
+        assert_eq!(cli.global.accounts.role_name, "security/gdctl");
+        for bad in [
+            &["--accounts", "1234"][..],
+            &["--accounts", "111111111111", "--org"],
+            &["--org-unit", "ou-ab12-cdef3456"],
+            &["--org", "--org-unit", "r-ab12"],
+            &["--org", "--role-name", "a//b"],
+            &["--org", "--role-name", "a b"],
+            &["--org", "--role-session-name", "x"],
+            &["--org", "--session-duration", "60"],
+            &["--exclude-accounts", "abc"],
+        ] {
+            let args = [&["gdctl", "status"][..], bad].concat();
+            let err = Cli::try_parse_from(&args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
+        assert!(Cli::try_parse_from(["gdctl", "status", "--org", "--org-unit", "ou-ab12-cdef3456"]).is_ok());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The two kinds of failure: a setup error stops the run before any region is
 //! touched (exit 2, or 1 when the user declines the confirmation); a region error fails that region alone (exit 1).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ pub struct RegionError {
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<&'static str>,
+    pub hint: Option<Cow<'static, str>>,
     /// Where the call went, for failures where that is the question
     /// (no connection, no answer, an answer that is not AWS's).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +82,7 @@ const NO_AWS_ANSWER: [&str; 4] = ["ConnectionError", "Timeout", "ResponseError",
 impl RegionError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         let code = code.into();
-        let hint = hint_for(&code);
+        let hint = hint_for(&code).map(Cow::Borrowed);
         RegionError { code, message: message.into(), hint, endpoint: None }
     }
 
@@ -108,7 +109,7 @@ impl RegionError {
             self.code.as_str(),
             "InvalidClientTokenId" | "UnrecognizedClientException" | "ExpiredToken"
         ) {
-            self.hint = Some("the credentials are not valid: check the keys, profile or role");
+            self.hint = Some(Cow::Borrowed("the credentials are not valid: check the keys, profile or role"));
         }
         self
     }
@@ -133,6 +134,12 @@ impl RegionError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         tracing::debug!(error = %DisplayErrorContext(err), "call failed");
+        // A role assumed on the way (an account's credentials) failed: that is the news.
+        if !matches!(err, SdkError::ServiceError(_)) {
+            if let Some((call, e)) = sts_failure(err) {
+                return RegionError { message: format!("{call} failed: {}", e.message), ..e };
+            }
+        }
         match err {
             SdkError::ServiceError(e) => match e.err().code() {
                 Some(code) => RegionError::new(code, e.err().message().unwrap_or("(no message)")),
@@ -162,6 +169,24 @@ impl RegionError {
         }
         self
     }
+}
+
+/// The STS call of a role assumption among an error's causes (not the error
+/// itself): it is classified like any other call.
+pub fn sts_failure(e: &(dyn std::error::Error + 'static)) -> Option<(&'static str, RegionError)> {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        if let Some(e) = c.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+            return Some(("AssumeRole", RegionError::from_sdk(e).about_credentials()));
+        }
+        if let Some(e) = c.downcast_ref::<SdkError<AssumeRoleWithWebIdentityError, HttpResponse>>() {
+            return Some(("AssumeRoleWithWebIdentity", RegionError::from_sdk(e).about_credentials()));
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// An answer that is not an AWS error reply (a proxy's page, a wrong endpoint).
@@ -228,7 +253,7 @@ impl fmt::Display for RegionError {
         if let Some(endpoint) = &self.endpoint {
             write!(f, " (at {endpoint})")?;
         }
-        if let Some(hint) = self.hint {
+        if let Some(hint) = &self.hint {
             write!(f, " ({hint})")?;
         }
         Ok(())

@@ -7,7 +7,8 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
+use futures::future;
+use futures::stream::{Stream, StreamExt};
 
 use crate::error::RegionError;
 use crate::interrupt::Signals;
@@ -29,15 +30,22 @@ impl WriteSent {
     }
 }
 
-/// The reports, in the order regions finished (unstarted ones last, as
-/// `not-started`), and the exit code of the signal that interrupted the run.
+/// What the fan-out works on: a region of an account.
+pub trait Place {
+    fn account(&self) -> &str;
+    fn region(&self) -> &str;
+}
+
+/// The reports, in the order the places finished, and the exit code of the
+/// signal that interrupted the run (the places it never started are the
+/// caller's to report: it knows which it meant to start).
 pub struct FanOut {
     pub reports: Vec<RegionReport>,
     pub interrupted: Option<u8>,
 }
 
-pub async fn fan_out<F, Fut>(
-    regions: &[String],
+pub async fn fan_out<T, S, F, Fut>(
+    places: S,
     concurrency: usize,
     timeout: Duration,
     mut signals: Option<&mut Signals>,
@@ -45,25 +53,30 @@ pub async fn fan_out<F, Fut>(
     mut on_done: impl FnMut(&RegionReport),
 ) -> FanOut
 where
-    F: Fn(&str, Rc<WriteSent>) -> Fut,
+    T: Place,
+    S: Stream<Item = T>,
+    F: Fn(&T, Rc<WriteSent>) -> Fut,
     Fut: Future<Output = RegionReport>,
 {
     let interrupted: Cell<Option<u8>> = Cell::new(None);
-    // Checked each time a new region would start.
-    let to_start = regions.iter().take_while(|_| interrupted.get().is_none());
-    let mut finished = stream::iter(to_start)
-        .map(|region| {
+    // Checked each time a new place would start.
+    let to_start = places.take_while(|_| future::ready(interrupted.get().is_none()));
+    let finished = to_start
+        .map(|place| {
             let sent = Rc::new(WriteSent::default());
-            let job = work(region, sent.clone());
+            let job = work(&place, sent.clone());
             async move {
-                match tokio::time::timeout(timeout, job).await {
+                let mut report = match tokio::time::timeout(timeout, job).await {
                     Ok(report) => report,
-                    Err(_) => cut(region, timeout, sent.call()),
-                }
+                    Err(_) => cut(place.region(), timeout, sent.call()),
+                };
+                report.account = place.account().to_string();
+                report
             }
         })
         .buffer_unordered(concurrency.max(1));
-    let mut reports = Vec::with_capacity(regions.len());
+    let mut finished = std::pin::pin!(finished);
+    let mut reports = Vec::new();
     loop {
         let report = match signals.as_deref_mut() {
             None => finished.next().await,
@@ -81,11 +94,6 @@ where
         reports.push(report);
     }
     drop(finished);
-    for region in regions {
-        if !reports.iter().any(|r| &r.region == region) {
-            reports.push(RegionReport::new(region, Outcome::NotStarted));
-        }
-    }
     FanOut { reports, interrupted: interrupted.get() }
 }
 
@@ -105,20 +113,29 @@ mod tests {
     use crate::plan::Outcome;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn names(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("r-{i}")).collect()
+    impl Place for String {
+        fn account(&self) -> &str {
+            "123456789012"
+        }
+        fn region(&self) -> &str {
+            self
+        }
+    }
+
+    fn names(n: usize) -> futures::stream::Iter<std::vec::IntoIter<String>> {
+        futures::stream::iter((0..n).map(|i| format!("r-{i}")).collect::<Vec<_>>())
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_hanging_region_times_out_alone() {
         let regions = names(3);
         let reports = fan_out(
-            &regions,
+            regions,
             8,
             Duration::from_secs(5),
             None,
-            |r, _| {
-                let r = r.to_string();
+            |r: &String, _| {
+                let r = r.clone();
                 async move {
                     if r == "r-1" {
                         std::future::pending::<()>().await;
@@ -143,12 +160,12 @@ mod tests {
         let peak = AtomicUsize::new(0);
         let regions = names(10);
         fan_out(
-            &regions,
+            regions,
             3,
             Duration::from_secs(60),
             None,
-            |r, _| {
-                let r = r.to_string();
+            |r: &String, _| {
+                let r = r.clone();
                 let (in_flight, peak) = (&in_flight, &peak);
                 async move {
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -169,12 +186,12 @@ mod tests {
         let regions = names(3);
         let mut order = Vec::new();
         fan_out(
-            &regions,
+            regions,
             8,
             Duration::from_secs(60),
             None,
-            |r, _| {
-                let r = r.to_string();
+            |r: &String, _| {
+                let r = r.clone();
                 async move {
                     // r-0 slowest, r-2 fastest (virtual time: no real waiting).
                     let ms = 30 - 10 * r[2..].parse::<u64>().unwrap();
@@ -192,12 +209,12 @@ mod tests {
     async fn a_region_cut_after_a_write_was_sent_has_an_unknown_outcome() {
         let regions = names(2);
         let reports = fan_out(
-            &regions,
+            regions,
             8,
             Duration::from_secs(5),
             None,
-            |r, sent| {
-                let r = r.to_string();
+            |r: &String, sent| {
+                let r = r.clone();
                 async move {
                     if r == "r-1" {
                         sent.mark("CreateDetector");

@@ -1,5 +1,6 @@
 //! gdctl: turn AWS GuardDuty on, off, and check it, in every region at once.
 
+mod accounts;
 mod app;
 mod cli;
 mod commands;
@@ -10,6 +11,7 @@ mod fanout;
 mod features;
 mod http;
 mod interrupt;
+mod limits;
 mod output;
 mod plan;
 mod prompt;

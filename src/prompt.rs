@@ -2,22 +2,38 @@
 
 use std::io::{self, BufRead, Write};
 
-pub fn confirm_deletion(
-    account: &str,
-    doomed: &[(String, String)],
-    input: &mut dyn BufRead,
-    err: &mut dyn Write,
-) -> io::Result<bool> {
-    writeln!(err, "These detectors of account {account} will be deleted, with all their findings:")?;
-    for (region, id) in doomed {
-        writeln!(err, "  {region:<16} {id}")?;
+/// A detector that will be deleted.
+pub struct Doomed {
+    pub account: String,
+    pub region: String,
+    pub detector: String,
+}
+
+pub fn confirm_deletion(doomed: &[Doomed], input: &mut dyn BufRead, err: &mut dyn Write) -> io::Result<bool> {
+    let mut accounts: Vec<&str> = doomed.iter().map(|d| d.account.as_str()).collect();
+    accounts.dedup();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let n = doomed.len();
+    let s = if n == 1 { "" } else { "s" };
+    if let [account] = accounts[..] {
+        writeln!(err, "These detectors of account {account} will be deleted, with all their findings:")?;
+        for d in doomed {
+            writeln!(err, "  {:<16} {}", d.region, d.detector)?;
+        }
+        write!(err, "Delete {n} detector{s} in account {account}? (use --suspend to keep findings) [y/N] ")?;
+    } else {
+        writeln!(err, "These detectors will be deleted, with all their findings:")?;
+        for d in doomed {
+            writeln!(err, "  {}  {:<16} {}", d.account, d.region, d.detector)?;
+        }
+        write!(
+            err,
+            "Delete {n} detector{s} in {} accounts ({})? (use --suspend to keep findings) [y/N] ",
+            accounts.len(),
+            accounts.join(", ")
+        )?;
     }
-    write!(
-        err,
-        "Delete {} detector{} in account {account}? (use --suspend to keep findings) [y/N] ",
-        doomed.len(),
-        if doomed.len() == 1 { "" } else { "s" }
-    )?;
     err.flush()?;
     let mut answer = String::new();
     input.read_line(&mut answer)?;
@@ -28,27 +44,36 @@ pub fn confirm_deletion(
 mod tests {
     use super::*;
 
-    fn ask(answer: &str) -> (bool, String) {
+    fn doomed(account: &str, region: &str) -> Doomed {
+        Doomed { account: account.into(), region: region.into(), detector: "abc".into() }
+    }
+
+    fn ask(doomed: &[Doomed], answer: &str) -> (bool, String) {
         let mut err = Vec::new();
-        let doomed = [("us-east-1".to_string(), "abc".to_string())];
-        let ok = confirm_deletion("123456789012", &doomed, &mut answer.as_bytes(), &mut err).unwrap();
+        let ok = confirm_deletion(doomed, &mut answer.as_bytes(), &mut err).unwrap();
         (ok, String::from_utf8(err).unwrap())
     }
 
     #[test]
     fn only_yes_deletes() {
-        assert!(ask("y\n").0);
-        assert!(ask("YES\n").0);
+        let one = [doomed("123456789012", "us-east-1")];
+        assert!(ask(&one, "y\n").0);
+        assert!(ask(&one, "YES\n").0);
         for no in ["\n", "n\n", "", "yep\n"] {
-            assert!(!ask(no).0, "{no:?}");
+            assert!(!ask(&one, no).0, "{no:?}");
         }
     }
 
     #[test]
-    fn shows_what_will_be_deleted() {
-        let (_, shown) = ask("n\n");
+    fn shows_what_will_be_deleted_and_in_which_accounts() {
+        let (_, shown) = ask(&[doomed("123456789012", "us-east-1")], "n\n");
         assert!(shown.contains("us-east-1        abc"));
         assert!(shown.contains("of account 123456789012 will be deleted"));
         assert!(shown.contains("Delete 1 detector in account 123456789012?"));
+
+        let many = [doomed("222222222222", "eu-west-1"), doomed("111111111111", "us-east-1")];
+        let (_, shown) = ask(&many, "n\n");
+        assert!(shown.contains("  222222222222  eu-west-1        abc"), "{shown}");
+        assert!(shown.contains("Delete 2 detectors in 2 accounts (111111111111, 222222222222)?"), "{shown}");
     }
 }

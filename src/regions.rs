@@ -14,6 +14,8 @@ pub struct Described {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
+    /// Set once the account is known (selection is per account).
+    pub account: String,
     pub region: String,
     pub reason: &'static str,
 }
@@ -80,9 +82,13 @@ pub fn select(
             continue;
         }
         if !matches!(d.opt_in_status.as_str(), "opt-in-not-required" | "opted-in") {
-            skipped.push(Skipped { region: d.name.clone(), reason: "not opted in" });
+            skipped.push(Skipped { account: String::new(), region: d.name.clone(), reason: "not opted in" });
         } else if partition(&d.name) != partition(home) {
-            skipped.push(Skipped { region: d.name.clone(), reason: "other partition" });
+            skipped.push(Skipped {
+                account: String::new(),
+                region: d.name.clone(),
+                reason: "other partition",
+            });
         } else {
             targets.push(d.name.clone());
         }
@@ -91,17 +97,24 @@ pub fn select(
     targets.dedup();
     skipped.sort_by(|a, b| a.region.cmp(&b.region));
     skipped.dedup();
-    // Nothing to do is never a success: a gate that checked nothing must not pass.
-    if targets.is_empty() {
-        let why = if skipped.is_empty() {
+    Ok(Selection { targets, skipped })
+}
+
+impl Selection {
+    /// Nothing to do is never a success: a gate that checked nothing must not pass.
+    pub fn nonempty(self) -> Result<Selection, SetupError> {
+        if !self.targets.is_empty() {
+            return Ok(self);
+        }
+        let why = if self.skipped.is_empty() {
             " after --regions / --exclude-regions".to_string()
         } else {
-            let names: Vec<String> = skipped.iter().map(|s| format!("{} ({})", s.region, s.reason)).collect();
+            let names: Vec<String> =
+                self.skipped.iter().map(|s| format!("{} ({})", s.region, s.reason)).collect();
             format!(": skipped {}", names.join(", "))
         };
-        return Err(SetupError::NoTargets(why));
+        Err(SetupError::NoTargets(why))
     }
-    Ok(Selection { targets, skipped })
 }
 
 /// The known region a mistyped name most likely meant: the same name in
@@ -144,8 +157,8 @@ mod tests {
         assert_eq!(
             s.skipped,
             [
-                Skipped { region: "ap-east-1".into(), reason: "not opted in" },
-                Skipped { region: "cn-north-1".into(), reason: "other partition" },
+                Skipped { account: String::new(), region: "ap-east-1".into(), reason: "not opted in" },
+                Skipped { account: String::new(), region: "cn-north-1".into(), reason: "other partition" },
             ]
         );
     }
@@ -169,7 +182,9 @@ mod tests {
 
     #[test]
     fn only_skipped_regions_left_is_an_error_saying_why() {
-        let err = select(&described(), "us-east-1", &strings(&["ap-east-1"]), &[]).unwrap_err();
+        let err = select(&described(), "us-east-1", &strings(&["ap-east-1"]), &[])
+            .and_then(Selection::nonempty)
+            .unwrap_err();
         assert_eq!(err.to_string(), "no target region left to work on: skipped ap-east-1 (not opted in)");
     }
 
@@ -200,6 +215,7 @@ mod tests {
     #[test]
     fn excluding_everything_is_an_error() {
         let all: Vec<String> = described().into_iter().map(|d| d.name).collect();
-        assert!(matches!(select(&described(), "us-east-1", &[], &all), Err(SetupError::NoTargets(_))));
+        let s = select(&described(), "us-east-1", &[], &all).unwrap();
+        assert!(matches!(s.nonempty(), Err(SetupError::NoTargets(_))));
     }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use crate::accounts::AccountReport;
 use crate::error::RegionError;
 use crate::features::Features;
 use crate::plan::Outcome;
@@ -21,6 +22,7 @@ pub enum State {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegionReport {
+    pub account: String,
     pub region: String,
     pub outcome: Outcome,
     pub detector_id: Option<String>,
@@ -52,6 +54,7 @@ pub struct RegionReport {
 impl RegionReport {
     pub fn new(region: &str, outcome: Outcome) -> Self {
         RegionReport {
+            account: String::new(),
             region: region.to_string(),
             outcome,
             detector_id: None,
@@ -79,6 +82,11 @@ impl RegionReport {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Accounts worked in, and those of them that failed as a whole (their
+    /// role could not be assumed, or their regions not listed).
+    pub accounts: usize,
+    pub accounts_failed: usize,
+    /// Target account-regions.
     pub targets: usize,
     pub succeeded: usize,
     /// Failed regions, those with an unknown outcome included.
@@ -101,7 +109,8 @@ fn is_zero(n: &usize) -> bool {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub command: &'static str,
-    /// The account acted on (from GetCallerIdentity).
+    /// The caller's account (from GetCallerIdentity): the one acted on, unless
+    /// other accounts were named.
     pub account: String,
     pub home_region: String,
     pub dry_run: bool,
@@ -111,7 +120,9 @@ pub struct Report {
     /// The exit code the interruption calls for (130 SIGINT, 143 SIGTERM).
     #[serde(skip)]
     pub interrupted_exit: Option<u8>,
-    /// Sorted by region name.
+    /// Each account's outcome, sorted by id.
+    pub accounts: Vec<AccountReport>,
+    /// Sorted by account, then region name.
     pub regions: Vec<RegionReport>,
     pub skipped: Vec<Skipped>,
     pub summary: Summary,
@@ -125,8 +136,25 @@ impl Report {
         dry_run: bool,
         mut regions: Vec<RegionReport>,
         skipped: Vec<Skipped>,
+        mut accounts: Vec<AccountReport>,
     ) -> Self {
-        regions.sort_by(|a, b| a.region.cmp(&b.region));
+        regions.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        accounts.sort_by(|a, b| a.account.cmp(&b.account));
+        for a in &mut accounts {
+            let mine: Vec<&RegionReport> = regions.iter().filter(|r| r.account == a.account).collect();
+            a.targets = mine.len();
+            a.failed = mine.iter().filter(|r| r.is_failure()).count();
+            a.succeeded = mine.iter().filter(|r| !r.is_failure() && r.outcome != Outcome::NotStarted).count();
+            a.skipped = skipped.iter().filter(|s| s.account == a.account).count();
+            a.outcomes = BTreeMap::new();
+            for r in &mine {
+                *a.outcomes.entry(r.outcome).or_insert(0) += 1;
+            }
+            a.out_of_line = mine
+                .iter()
+                .any(|r| r.in_line.is_some())
+                .then(|| mine.iter().filter(|r| r.in_line == Some(false)).count());
+        }
         let failed = regions.iter().filter(|r| r.is_failure()).count();
         let not_started = regions.iter().filter(|r| r.outcome == Outcome::NotStarted).count();
         let checked = regions.iter().any(|r| r.in_line.is_some());
@@ -135,6 +163,8 @@ impl Report {
             *outcomes.entry(r.outcome).or_insert(0) += 1;
         }
         let summary = Summary {
+            accounts: accounts.len(),
+            accounts_failed: accounts.iter().filter(|a| a.outcome == "failed").count(),
             targets: regions.len(),
             succeeded: regions.len() - failed - not_started,
             failed,
@@ -150,6 +180,7 @@ impl Report {
             dry_run,
             interrupted: false,
             interrupted_exit: None,
+            accounts,
             regions,
             skipped,
             summary,
@@ -167,7 +198,7 @@ impl Report {
     pub fn exit_code(&self) -> ExitCode {
         if let Some(code) = self.interrupted_exit {
             ExitCode::from(code)
-        } else if self.summary.failed > 0 {
+        } else if self.summary.failed > 0 || self.summary.accounts_failed > 0 {
             ExitCode::from(1)
         } else if self.summary.out_of_line.unwrap_or(0) > 0 {
             ExitCode::from(3)
@@ -197,7 +228,8 @@ mod tests {
                 ok("eu-west-1", Outcome::Unchanged),
                 ok("ap-south-1", Outcome::Created),
             ],
-            vec![Skipped { region: "ap-east-1".into(), reason: "not opted in" }],
+            vec![Skipped { account: String::new(), region: "ap-east-1".into(), reason: "not opted in" }],
+            vec![],
         );
         let names: Vec<_> = r.regions.iter().map(|r| r.region.as_str()).collect();
         assert_eq!(names, ["ap-south-1", "eu-west-1", "us-east-1"]);
@@ -211,9 +243,17 @@ mod tests {
         let failed = RegionReport::failed("eu-west-1", RegionError::new("X", "y"));
         let mut out = ok("us-east-1", Outcome::NotEnabled);
         out.in_line = Some(false);
-        let r = Report::new("status", "123456789012", "us-east-1", false, vec![failed, out.clone()], vec![]);
+        let r = Report::new(
+            "status",
+            "123456789012",
+            "us-east-1",
+            false,
+            vec![failed, out.clone()],
+            vec![],
+            vec![],
+        );
         assert_eq!(r.exit_code(), ExitCode::from(1));
-        let r = Report::new("status", "123456789012", "us-east-1", false, vec![out], vec![]);
+        let r = Report::new("status", "123456789012", "us-east-1", false, vec![out], vec![], vec![]);
         assert_eq!(r.summary.out_of_line, Some(1));
         assert_eq!(r.exit_code(), ExitCode::from(3));
     }
@@ -228,6 +268,7 @@ mod tests {
             "us-east-1",
             false,
             vec![unknown, ok("us-east-1", Outcome::Created), ok("us-west-2", Outcome::NotStarted)],
+            vec![],
             vec![],
         );
         assert_eq!((r.summary.failed, r.summary.succeeded, r.summary.not_started), (1, 1, 1));

@@ -15,6 +15,7 @@ use std::time::Duration;
 use aws_config::default_provider::credentials::DefaultCredentialsChain;
 use aws_config::ecs::EcsCredentialsProvider;
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+use aws_config::identity::IdentityCache;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_config::meta::credentials::CredentialsProviderChain;
 use aws_config::profile::ProfileFileCredentialsProvider;
@@ -30,8 +31,9 @@ use aws_runtime::env_config::section::EnvConfigSections;
 use aws_types::os_shim_internal::{Env, Fs};
 use tracing::debug;
 
+use crate::accounts::Caller;
 use crate::cli::Global;
-use crate::error::{plain_chain, RegionError, SetupError};
+use crate::error::{plain_chain, sts_failure, RegionError, SetupError};
 use crate::settings;
 
 /// The SDK's own connect timeout; a shorter `--timeout` shortens it.
@@ -69,13 +71,20 @@ impl Session {
         let region = home_region(g.region.as_deref(), &env, &selected, &from_profile)?;
         let endpoint =
             |id| settings::endpoint_url(id, g.endpoint_url.as_deref(), &env, &selected, &from_profile);
-        let endpoints =
-            Endpoints { sts: endpoint("STS")?, ec2: endpoint("EC2")?, guardduty: endpoint("GUARDDUTY")? };
+        let endpoints = Endpoints {
+            sts: endpoint("STS")?,
+            ec2: endpoint("EC2")?,
+            guardduty: endpoint("GUARDDUTY")?,
+            organizations: endpoint("ORGANIZATIONS")?,
+        };
 
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(crate::http::client())
             .retry_config(retry.clone())
             .timeout_config(timeouts.clone())
+            // An assumed role's credentials (other accounts) may take a few
+            // retries under throttling: up to the deadline, not the cache's 5 s.
+            .identity_cache(IdentityCache::lazy().load_timeout(g.timeout).build())
             // Resolved below, by gdctl's own reading of the precedence.
             .no_credentials();
         if let Some(p) = profile_flag {
@@ -130,21 +139,35 @@ impl Session {
         Ok(Session { config, home_region, endpoints, timeout: g.timeout })
     }
 
-    pub fn guardduty(&self, region: &str) -> aws_sdk_guardduty::Client {
-        let mut conf = aws_sdk_guardduty::config::Builder::from(&self.config);
+    /// A region's GuardDuty client for an account (`config`: the caller's,
+    /// or an assumed role's).
+    pub fn guardduty(&self, config: &SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
+        let mut conf = aws_sdk_guardduty::config::Builder::from(config);
         conf.set_endpoint_url(self.endpoints.guardduty.clone());
         aws_sdk_guardduty::Client::from_conf(conf.region(Region::new(region.to_string())).build())
     }
 
-    pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let mut conf = aws_sdk_ec2::config::Builder::from(&self.config);
+    /// The home region's EC2 client for an account.
+    pub fn ec2(&self, config: &SdkConfig) -> aws_sdk_ec2::Client {
+        let mut conf = aws_sdk_ec2::config::Builder::from(config);
         conf.set_endpoint_url(self.endpoints.ec2.clone());
         aws_sdk_ec2::Client::from_conf(conf.build())
     }
 
-    /// The account the credentials belong to (STS GetCallerIdentity, which
-    /// needs no permission).
-    pub async fn account(&self) -> Result<String, RegionError> {
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let mut conf = aws_sdk_organizations::config::Builder::from(&self.config);
+        conf.set_endpoint_url(self.endpoints.organizations.clone());
+        aws_sdk_organizations::Client::from_conf(conf.build())
+    }
+
+    /// Where gdctl's own STS calls go (GetCallerIdentity, and the roles it
+    /// assumes in other accounts), when configured.
+    pub fn sts_endpoint(&self) -> Option<&str> {
+        self.endpoints.sts.as_deref()
+    }
+
+    /// Who the credentials belong to (STS GetCallerIdentity, which needs no permission).
+    pub async fn caller(&self) -> Result<Caller, RegionError> {
         let mut conf = aws_sdk_sts::config::Builder::from(&self.config);
         conf.set_endpoint_url(self.endpoints.sts.clone());
         let out = aws_sdk_sts::Client::from_conf(conf.build())
@@ -152,7 +175,10 @@ impl Session {
             .send()
             .await
             .map_err(|e| RegionError::from_sdk(&e))?;
-        out.account.ok_or_else(|| RegionError::new("ResponseError", "GetCallerIdentity returned no account"))
+        match out.account {
+            Some(account) => Ok(Caller::from_arn(account, out.arn.as_deref())),
+            None => Err(RegionError::new("ResponseError", "GetCallerIdentity returned no account")),
+        }
     }
 
     /// Where a service's calls for a region go: the configured endpoint, or AWS's.
@@ -160,6 +186,7 @@ impl Session {
         let configured = match service {
             "sts" => &self.endpoints.sts,
             "ec2" => &self.endpoints.ec2,
+            "organizations" => &self.endpoints.organizations,
             _ => &self.endpoints.guardduty,
         };
         configured.clone().unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
@@ -170,6 +197,7 @@ struct Endpoints {
     sts: Option<String>,
     ec2: Option<String>,
     guardduty: Option<String>,
+    organizations: Option<String>,
 }
 
 pub fn secs(d: Duration) -> String {
@@ -270,22 +298,4 @@ fn no_credentials(
         _ => plain_chain(e),
     };
     SetupError::NoCredentials(message)
-}
-
-fn sts_failure(e: &(dyn std::error::Error + 'static)) -> Option<(&'static str, RegionError)> {
-    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
-    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-    use aws_smithy_runtime_api::client::result::SdkError;
-    let mut cause = Some(e);
-    while let Some(c) = cause {
-        if let Some(e) = c.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
-            return Some(("AssumeRole", RegionError::from_sdk(e).about_credentials()));
-        }
-        if let Some(e) = c.downcast_ref::<SdkError<AssumeRoleWithWebIdentityError, HttpResponse>>() {
-            return Some(("AssumeRoleWithWebIdentity", RegionError::from_sdk(e).about_credentials()));
-        }
-        cause = c.source();
-    }
-    None
 }

@@ -33,17 +33,20 @@ pub async fn run(
     // says yes first. Without a terminal (CI) there is nobody to ask.
     if matches!(desired, Desired::Deleted { .. }) && !dry_run && !args.yes && std::io::stdin().is_terminal() {
         let preview = ctx.each_region("disable", true, None, work(true)).await;
-        let doomed: Vec<(String, String)> = preview
+        let doomed: Vec<prompt::Doomed> = preview
             .regions
             .iter()
             .filter(|r| r.outcome == Outcome::Deleted)
-            .map(|r| (r.region.clone(), r.detector_id.clone().unwrap_or_default()))
+            .map(|r| prompt::Doomed {
+                account: r.account.clone(),
+                region: r.region.clone(),
+                detector: r.detector_id.clone().unwrap_or_default(),
+            })
             .collect();
         if !doomed.is_empty() {
             let stdin = std::io::stdin();
-            let confirmed =
-                prompt::confirm_deletion(ctx.account, &doomed, &mut stdin.lock(), &mut std::io::stderr())
-                    .map_err(SetupError::Prompt)?;
+            let confirmed = prompt::confirm_deletion(&doomed, &mut stdin.lock(), &mut std::io::stderr())
+                .map_err(SetupError::Prompt)?;
             if !confirmed {
                 return Err(SetupError::Declined);
             }

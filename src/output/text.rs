@@ -1,4 +1,7 @@
 //! `--output text`: one aligned line per region as it finishes, then a summary.
+//! With many accounts: `ACCOUNT  REGION  OUTCOME ...` lines for what changed,
+//! failed or is out of line (every region with -v), then a line per account
+//! and a total.
 
 use std::io::{self, Write};
 
@@ -10,16 +13,30 @@ use crate::report::{RegionReport, Report};
 
 const ID_WIDTH: usize = 32;
 
+/// The longest region name AWS has (`ap-southeast-5`), for lines printed
+/// before every account's regions are known.
+const REGION_WIDTH: usize = 14;
+
 pub struct Layout {
     color: bool,
     dry_run: bool,
     region_width: usize,
     label_width: usize,
+    /// Many accounts: lines start with the account.
+    many: bool,
+    /// Many accounts: list unchanged regions too.
+    list_all: bool,
 }
 
 impl Layout {
-    pub fn new(color: bool) -> Self {
-        Layout { color, dry_run: false, region_width: 0, label_width: 0 }
+    pub fn new(color: bool, list_all: bool) -> Self {
+        Layout { color, dry_run: false, region_width: 0, label_width: 0, many: false, list_all }
+    }
+
+    pub fn fit_many(&mut self, dry_run: bool) {
+        self.fit(std::iter::empty(), dry_run);
+        self.region_width = REGION_WIDTH;
+        self.many = true;
     }
 
     pub fn fit<'a>(&mut self, regions: impl Iterator<Item = &'a String>, dry_run: bool) {
@@ -29,24 +46,48 @@ impl Layout {
         self.label_width = if dry_run { 13 } else { 11 };
     }
 
-    pub fn region(&self, out: &mut dyn Write, r: &RegionReport) -> io::Result<()> {
-        let label = r.outcome.label(self.dry_run);
-        let style = self.style(r);
+    /// A region's line; with many accounts, none for a region that needs no
+    /// attention (unless all are listed): it is counted in its account's summary.
+    pub fn region(&self, r: &RegionReport) -> Option<String> {
+        let notable = r.outcome.is_change()
+            || r.is_failure()
+            || matches!(r.outcome, Outcome::NotStarted | Outcome::NotEnabled)
+            || r.in_line == Some(false);
+        if self.many && !notable && !self.list_all {
+            return None;
+        }
         let id = r.detector_id.as_deref().unwrap_or("-");
+        Some(self.line(&r.region, r.outcome.label(self.dry_run), self.style(r), id, &detail(r), &r.account))
+    }
+
+    /// An account nothing could be done in.
+    pub fn account_failed(&self, account: &str, error: &crate::error::RegionError) -> String {
+        let style =
+            if self.color { Style::new().fg_color(Some(AnsiColor::Red.into())) } else { Style::new() };
+        self.line("-", "failed", style, "-", &error.to_string(), account)
+    }
+
+    fn line(&self, region: &str, label: &str, style: Style, id: &str, detail: &str, account: &str) -> String {
         let line = format!(
-            "{region:<rw$}  {on}{label:<lw$}{off}  {id:<iw$}  {detail}",
-            region = r.region,
+            "{account}{gap}{region:<rw$}  {on}{label:<lw$}{off}  {id:<iw$}  {detail}",
+            account = if self.many { account } else { "" },
+            gap = if self.many { "  " } else { "" },
             rw = self.region_width,
             on = style.render(),
             lw = self.label_width,
             off = style.render_reset(),
             iw = ID_WIDTH,
-            detail = detail(r),
         );
-        writeln!(out, "{}", line.trim_end())
+        line.trim_end().to_string()
     }
 
     pub fn finish(&self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
+        if self.many {
+            for a in &report.accounts {
+                writeln!(out, "{}", account_summary(a, report.dry_run))?;
+            }
+            return writeln!(out, "{}", summary(report, true));
+        }
         // Skipped regions are never called: one line per reason keeps them out of the way.
         let mut reasons: Vec<&str> = report.skipped.iter().map(|s| s.reason).collect();
         reasons.sort_unstable();
@@ -56,7 +97,7 @@ impl Layout {
                 report.skipped.iter().filter(|s| s.reason == reason).map(|s| s.region.as_str()).collect();
             writeln!(out, "skipped ({reason}): {}", names.join(", "))?;
         }
-        writeln!(out, "{}", summary(report))
+        writeln!(out, "{}", summary(report, false))
     }
 
     fn style(&self, r: &RegionReport) -> Style {
@@ -104,19 +145,22 @@ fn detail(r: &RegionReport) -> String {
     parts.join("  ")
 }
 
-fn summary(report: &Report) -> String {
+fn summary(report: &Report, many: bool) -> String {
     let s = &report.summary;
-    let outcomes: Vec<String> = s
-        .outcomes
-        .iter()
-        .filter(|(outcome, _)| !matches!(outcome, Outcome::Failed | Outcome::Unknown | Outcome::NotStarted))
-        .map(|(outcome, n)| format!("{n} {}", outcome.label(report.dry_run)))
-        .collect();
+    let outcomes = outcome_counts(&s.outcomes, report.dry_run);
     let plural = if s.targets == 1 { "" } else { "s" };
-    let mut line =
-        format!("{}: account {}, {} target region{plural}", report.command, report.account, s.targets);
+    let mut line = if many {
+        let failed =
+            if s.accounts_failed > 0 { format!(" ({} failed)", s.accounts_failed) } else { String::new() };
+        format!(
+            "{}: {} accounts{failed}, {} target account-region{plural}",
+            report.command, s.accounts, s.targets
+        )
+    } else {
+        format!("{}: account {}, {} target region{plural}", report.command, report.account, s.targets)
+    };
     if !outcomes.is_empty() {
-        line.push_str(&format!(" ({})", outcomes.join(", ")));
+        line.push_str(&format!(" ({outcomes})"));
     }
     line.push_str(&format!(", {} failed", s.failed));
     if let Some(n) = s.outcomes.get(&Outcome::Unknown) {
@@ -140,6 +184,40 @@ fn summary(report: &Report) -> String {
     line
 }
 
+/// `2 created, 15 unchanged`: the outcomes that are not failures, which are counted apart.
+fn outcome_counts(outcomes: &std::collections::BTreeMap<Outcome, usize>, dry_run: bool) -> String {
+    let parts: Vec<String> = outcomes
+        .iter()
+        .filter(|(outcome, _)| !matches!(outcome, Outcome::Failed | Outcome::Unknown | Outcome::NotStarted))
+        .map(|(outcome, n)| format!("{n} {}", outcome.label(dry_run)))
+        .collect();
+    parts.join(", ")
+}
+
+/// One account's line in a many-account report.
+fn account_summary(a: &crate::accounts::AccountReport, dry_run: bool) -> String {
+    match (&a.error, a.outcome) {
+        (Some(e), _) => format!("account {}: failed, nothing was done in it: {e}", a.account),
+        (None, "not-started") => format!("account {}: not started (interrupted)", a.account),
+        _ => {
+            let plural = if a.targets == 1 { "" } else { "s" };
+            let mut line = format!("account {}: {} target region{plural}", a.account, a.targets);
+            let outcomes = outcome_counts(&a.outcomes, dry_run);
+            if !outcomes.is_empty() {
+                line.push_str(&format!(" ({outcomes})"));
+            }
+            line.push_str(&format!(", {} failed, {} skipped", a.failed, a.skipped));
+            if let Some(n) = a.out_of_line {
+                line.push_str(&format!(", {n} out of line"));
+            }
+            if dry_run {
+                line.push_str(" (dry run)");
+            }
+            line
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,12 +225,12 @@ mod tests {
     use crate::regions::Skipped;
 
     fn render(report: &Report, color: bool) -> String {
-        let mut layout = Layout::new(color);
+        let mut layout = Layout::new(color, false);
         let names: Vec<String> = report.regions.iter().map(|r| r.region.clone()).collect();
         layout.fit(names.iter().chain(report.skipped.iter().map(|s| &s.region)), report.dry_run);
         let mut out = Vec::new();
         for r in &report.regions {
-            layout.region(&mut out, r).unwrap();
+            writeln!(out, "{}", layout.region(r).unwrap()).unwrap();
         }
         layout.finish(&mut out, report).unwrap();
         String::from_utf8(out).unwrap()
@@ -171,7 +249,8 @@ mod tests {
             "us-east-1",
             false,
             vec![updated, failed],
-            vec![Skipped { region: "ap-east-1".into(), reason: "not opted in" }],
+            vec![Skipped { account: String::new(), region: "ap-east-1".into(), reason: "not opted in" }],
+            vec![],
         );
         let text = render(&report, false);
         let lines: Vec<&str> = text.lines().collect();
@@ -201,6 +280,7 @@ mod tests {
             false,
             vec![RegionReport::new("us-east-1", Outcome::Enabled)],
             vec![],
+            vec![],
         );
         assert!(render(&report, true).contains("\x1b["));
         assert!(!render(&report, false).contains("\x1b["));
@@ -214,6 +294,7 @@ mod tests {
             "us-east-1",
             true,
             vec![RegionReport::new("us-east-1", Outcome::Deleted)],
+            vec![],
             vec![],
         );
         let text = render(&report, false);

@@ -236,6 +236,11 @@ impl World {
         World::via(&moto().url)
     }
 
+    /// The same account and HOME, with gdctl pointed at another endpoint.
+    pub fn via_endpoint(self, endpoint: &str) -> World {
+        World { endpoint: endpoint.to_string(), ..self }
+    }
+
     pub fn via(endpoint: &str) -> World {
         World {
             account: Account::fresh(),

@@ -5,6 +5,7 @@ mod common;
 mod bench;
 
 mod account;
+mod accounts;
 mod config;
 mod deadlines;
 mod disable;

@@ -1,0 +1,64 @@
+//! How many connections the process may hold: every account-region in
+//! flight holds one. The open-file soft limit (often 1024) is raised towards
+//! the hard limit at start; if it is still short, the fan-out narrows rather
+//! than failing on "too many open files".
+
+use std::sync::OnceLock;
+
+/// File descriptors kept for everything else: stdio, the runtime, TLS roots, logs.
+const RESERVED: u64 = 64;
+
+static SOFT_LIMIT: OnceLock<Option<u64>> = OnceLock::new();
+
+/// Raise the soft limit on open files to the hard limit (once).
+pub fn raise_open_files() -> Option<u64> {
+    *SOFT_LIMIT.get_or_init(|| {
+        #[cfg(unix)]
+        unsafe {
+            let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return None;
+            }
+            if lim.rlim_cur < lim.rlim_max {
+                let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    lim.rlim_cur = lim.rlim_max;
+                }
+            }
+            Some(lim.rlim_cur as u64)
+        }
+        #[cfg(not(unix))]
+        None
+    })
+}
+
+/// The fan-out's width: what was asked, narrowed to what the open-file limit allows.
+pub fn concurrency(asked: u16) -> usize {
+    narrowed(u64::from(asked), raise_open_files())
+}
+
+fn narrowed(asked: u64, soft_limit: Option<u64>) -> usize {
+    let allowed = soft_limit.map_or(asked, |limit| limit.saturating_sub(RESERVED).max(1));
+    asked.min(allowed) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fan_out_narrows_to_the_open_file_limit() {
+        assert_eq!(narrowed(4096, Some(1024)), 960);
+        assert_eq!(narrowed(64, Some(1024)), 64);
+        assert_eq!(narrowed(4096, Some(10)), 1);
+        assert_eq!(narrowed(4096, None), 4096);
+    }
+
+    #[test]
+    fn the_soft_limit_is_raised_to_the_hard_one() {
+        let soft = raise_open_files().unwrap();
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+        assert_eq!((soft, lim.rlim_cur), (lim.rlim_max as u64, lim.rlim_max));
+    }
+}

@@ -1,0 +1,68 @@
+//! A live line on stderr while many accounts are worked on, for a person at a
+//! terminal only: accounts and account-regions done of those known, failures
+//! so far, time elapsed. Never on stdout, never without a terminal.
+
+use std::cell::Cell;
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Progress {
+    bar: ProgressBar,
+    accounts: u64,
+    accounts_done: Cell<u64>,
+    failed: Cell<u64>,
+}
+
+impl Progress {
+    pub fn at_terminal(accounts: usize) -> Option<Progress> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(ProgressStyle::with_template("{elapsed:>4} {msg}").ok()?);
+        let p =
+            Progress { bar, accounts: accounts as u64, accounts_done: Cell::new(0), failed: Cell::new(0) };
+        p.show();
+        Some(p)
+    }
+
+    pub fn account_opened(&self, regions: usize) {
+        self.accounts_done.set(self.accounts_done.get() + 1);
+        self.bar.inc_length(regions as u64);
+        self.show();
+    }
+
+    pub fn account_failed(&self) {
+        self.accounts_done.set(self.accounts_done.get() + 1);
+        self.failed.set(self.failed.get() + 1);
+        self.show();
+    }
+
+    pub fn region_done(&self, failed: bool) {
+        if failed {
+            self.failed.set(self.failed.get() + 1);
+        }
+        self.bar.inc(1);
+        self.show();
+    }
+
+    fn show(&self) {
+        self.bar.set_message(format!(
+            "accounts {}/{}, account-regions {}/{}, {} failed",
+            self.accounts_done.get(),
+            self.accounts,
+            self.bar.position(),
+            self.bar.length().unwrap_or(0),
+            self.failed.get()
+        ));
+    }
+
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
+    }
+
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
