@@ -110,6 +110,9 @@ pub fn parse_list(text: &str, origin: &str) -> Result<Vec<String>, SetupError> {
 
 /// The accounts to work in: sorted, each once, without the excluded ones.
 pub fn finish(mut ids: Vec<String>, exclude: &[String], origin: &str) -> Result<Vec<String>, SetupError> {
+    if ids.is_empty() {
+        return Err(SetupError::Invalid(format!("{origin} named no account to work on")));
+    }
     ids.sort();
     ids.dedup();
     ids.retain(|id| !exclude.contains(id));
@@ -160,7 +163,6 @@ pub async fn organization(
             .collect::<Result<_, _>>()
             .await
             .map_err(|e| failed("ListAccounts", RegionError::from_sdk(&e)))?;
-        eprintln!("DEBUG {:?}", pages);
         return Ok(pages.iter().flat_map(|p| p.accounts()).filter_map(active).collect());
     };
     // The subtree, breadth first: each OU's accounts, then its child OUs.
@@ -252,7 +254,21 @@ mod tests {
         assert_eq!(finish(ids.clone(), &["111111111111".into()], "--accounts").unwrap(), ["222222222222"]);
         let all = ["111111111111".to_string(), "222222222222".to_string()];
         assert!(finish(ids, &all, "--accounts").unwrap_err().to_string().contains("no account left"));
-        assert!(finish(vec![], &[], "--org").is_err());
+        assert_eq!(
+            finish(vec![], &[], "--org").unwrap_err().to_string(),
+            "--org named no account to work on"
+        );
+    }
+
+    #[test]
+    fn organization_errors_say_what_to_do() {
+        let e = |code: &str| org_error("ListAccounts", Some("ou-ab12-cdef3456"), RegionError::new(code, "m"));
+        assert_eq!(
+            e("AWSOrganizationsNotInUseException"),
+            "--org: ListAccounts failed: the caller's account is not in an AWS Organization"
+        );
+        assert!(e("AccessDeniedException").contains("management account"));
+        assert!(e("ParentNotFoundException").ends_with("organizational unit ou-ab12-cdef3456 not found"));
     }
 
     #[test]

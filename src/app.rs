@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
 
-use crate::cli::{Cli, Command, DisableArgs, OutputFormat, StatusArgs};
 use crate::accounts::{self, Opened, Role};
+use crate::cli::{Cli, Command, DisableArgs, OutputFormat, StatusArgs};
 use crate::commands::{disable, enable, status, Accounts, Context};
 use crate::error::SetupError;
 use crate::features::Wanted;

@@ -93,7 +93,6 @@ where
         on_done(&report);
         reports.push(report);
     }
-    drop(finished);
     FanOut { reports, interrupted: interrupted.get() }
 }
 

@@ -25,7 +25,7 @@ pub fn raise_open_files() -> Option<u64> {
                     lim.rlim_cur = lim.rlim_max;
                 }
             }
-            Some(lim.rlim_cur as u64)
+            Some(lim.rlim_cur)
         }
         #[cfg(not(unix))]
         None
@@ -59,6 +59,6 @@ mod tests {
         let soft = raise_open_files().unwrap();
         let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-        assert_eq!((soft, lim.rlim_cur), (lim.rlim_max as u64, lim.rlim_max));
+        assert_eq!((soft, lim.rlim_cur), (lim.rlim_max, lim.rlim_max));
     }
 }
