@@ -256,3 +256,29 @@ fn ureq_get(url: &str) -> serde_json::Value {
     stream.read_to_string(&mut response).unwrap();
     serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap()
 }
+
+#[test]
+fn at_a_terminal_progress_shows_on_stderr_and_disable_asks_once_for_all_accounts() {
+    let w = World::new();
+    let a = Account::fresh();
+    let list = ids(&[&a, &w.account]);
+    w.gdctl(&["enable", "--accounts", &list, "--regions", TWO]).assert().code(0);
+
+    // Without a terminal: no progress line, stderr stays empty.
+    let out = w.gdctl(&["status", "--accounts", &list, "--regions", TWO]).output().unwrap();
+    assert!(stderr_of(&out).is_empty(), "{}", stderr_of(&out));
+
+    // At a terminal the deletion is confirmed once, for every account.
+    let out = w.gdctl_at_terminal(&["disable", "--accounts", &list, "--regions", TWO], "n\n");
+    assert_eq!(out.status.code(), Some(1));
+    let shown = stdout_of(&out);
+    let (first, second) = if a.id < w.account.id { (&a.id, &w.account.id) } else { (&w.account.id, &a.id) };
+    assert!(shown.contains(&format!("Delete 4 detectors in 2 accounts ({first}, {second})?")), "{shown}");
+    assert_eq!(shown.matches("[y/N]").count(), 1, "{shown}");
+    assert_eq!(a.detector_ids("eu-west-1").len(), 1, "a no changes nothing");
+
+    let out = w.gdctl_at_terminal(&["disable", "--accounts", &list, "--regions", TWO], "y\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert!(stdout_of(&out).contains("account-regions"), "the progress line: {}", stdout_of(&out));
+    assert!(a.detector_ids("eu-west-1").is_empty() && w.account.detector_ids("eu-west-2").is_empty());
+}
