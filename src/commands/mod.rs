@@ -127,15 +127,18 @@ impl<'a> Context<'a> {
         Ok(Opened { id: id.to_string(), config, role_arn, selection })
     }
 
-    /// Wait for this role assumption's slot: the n-th starts n/rate seconds
-    /// after the first, or at once if that time has passed. STS allows about
+    /// Wait for this role assumption's slot: after the first rate/2, the n-th
+    /// starts (n - rate/2)/rate seconds after the first, or at once if that
+    /// time has passed. STS allows about
     /// 600 AssumeRole calls a second per calling account and region: paced
     /// below that, a large organization is not throttled into failures (the
     /// SDK's retries absorb the rest).
     async fn pace_role_assumption(&self) {
         let n = self.assumed.get();
         self.assumed.set(n + 1);
-        let slot = Duration::from_secs(1) / self.global.accounts.assume_role_rate * n;
+        // A token bucket: half a second's worth start at once, the rest at the rate.
+        let rate = self.global.accounts.assume_role_rate;
+        let slot = Duration::from_secs(1) / rate * n.saturating_sub(rate / 2);
         tokio::time::sleep_until(self.pace_from + slot).await;
     }
 

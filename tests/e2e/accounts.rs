@@ -233,12 +233,12 @@ fn org_takes_every_active_account_and_org_unit_a_subtree() {
 fn role_assumptions_are_paced_below_the_sts_rate() {
     let w = World::new();
     let accounts: Vec<Account> = (0..30).map(|_| Account::fresh()).collect();
-    // STS here allows 20 AssumeRole calls a second; gdctl is told to start 15.
+    // STS here allows 20 AssumeRole calls a second; gdctl is told to start 10 (and 5 at once).
     let front = front_with(&["--sts-rate", "20"]);
     let w = w.via_endpoint(&front.url);
     let list = ids(&accounts.iter().collect::<Vec<_>>());
     let (code, doc) =
-        w.json(&["status", "--accounts", &list, "--regions", "eu-west-1", "--assume-role-rate", "15"]);
+        w.json(&["status", "--accounts", &list, "--regions", "eu-west-1", "--assume-role-rate", "10"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["summary"]["accounts"], 30);
     let stats: serde_json::Value = ureq_get(&format!("{}/__front/stats", front.url));
