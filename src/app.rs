@@ -28,6 +28,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Command::Enable(args) => Intent::Enable(enable::desired(args)?, args.dry_run),
         Command::Disable(args) => Intent::Disable(args),
         Command::Status(args) => Intent::Status(args, status::wanted_features(args)?),
+        Command::Completions { .. } | Command::Man => unreachable!("answered in main, before any set-up"),
     };
     let a = &g.accounts;
     // An accounts file is input too: read before any call.

@@ -158,6 +158,17 @@ pub enum Command {
     Disable(DisableArgs),
     /// Show each region's detector, its status and frequency (read only).
     Status(StatusArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    ///
+    /// bash: `gdctl completions bash > /etc/bash_completion.d/gdctl`;
+    /// zsh: `gdctl completions zsh > "${fpath[1]}/_gdctl"`;
+    /// fish: `gdctl completions fish > ~/.config/fish/completions/gdctl.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `gdctl man > /usr/local/share/man/man1/gdctl.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -172,12 +183,12 @@ pub struct EnableArgs {
     /// `none`. Every plan not named is turned off. Without --features, existing
     /// detectors keep theirs, and a NEW detector gets the service default:
     /// every plan except runtime monitoring turned on, which costs money.
-    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...")]
+    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...", value_parser = features_hint())]
     pub features: Option<Vec<String>>,
 
     /// With runtime-monitoring: the agents GuardDuty manages, comma
     /// separated: eks, ecs-fargate, ec2 (the others are turned off).
-    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features")]
+    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features", value_parser = agents_hint())]
     pub runtime_agents: Vec<String>,
 
     /// Tag the detectors gdctl creates, and add the tag where an existing
@@ -223,11 +234,11 @@ pub struct StatusArgs {
     pub frequency: Option<Frequency>,
 
     /// With --check: exactly these protection plans must be on (as for `enable`).
-    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...", requires = "check")]
+    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...", requires = "check", value_parser = features_hint())]
     pub features: Option<Vec<String>>,
 
     /// With --check --features runtime-monitoring: the agents that must be managed.
-    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features")]
+    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features", value_parser = agents_hint())]
     pub runtime_agents: Vec<String>,
 }
 
@@ -271,6 +282,45 @@ fn parse_region(s: &str) -> Result<String, String> {
         "" => Err("empty region name".into()),
         name => Ok(name.to_string()),
     }
+}
+
+/// Names shells can complete; any string is taken here and checked (with
+/// gdctl's own message) by `features::parse`.
+#[derive(Clone)]
+struct Hinted(&'static [&'static str]);
+
+impl clap::builder::TypedValueParser for Hinted {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|v| clap::builder::PossibleValue::new(*v))))
+    }
+}
+
+fn features_hint() -> Hinted {
+    Hinted(&[
+        "s3-data-events",
+        "eks-audit-logs",
+        "ebs-malware-protection",
+        "rds-login-events",
+        "lambda-network-logs",
+        "runtime-monitoring",
+        "eks-runtime-monitoring",
+        "none",
+    ])
+}
+
+fn agents_hint() -> Hinted {
+    Hinted(&["eks", "ecs-fargate", "ec2"])
 }
 
 /// An IAM role name, with an optional path: `security/gdctl`.
@@ -332,6 +382,15 @@ pub fn parse_endpoint(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completion_hints_name_every_feature_and_agent() {
+        use crate::features::{Agent, Feature};
+        let features: Vec<&str> = Feature::ALL.iter().map(|f| f.cli_name()).chain(["none"]).collect();
+        assert_eq!(features_hint().0, &features[..]);
+        let agents: Vec<&str> = Agent::ALL.iter().map(|a| a.cli_name()).collect();
+        assert_eq!(agents_hint().0, &agents[..]);
+    }
 
     #[test]
     fn cli_is_well_formed() {

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod converge;
 mod detectors;
+mod docs;
 mod error;
 mod fanout;
 mod features;
@@ -58,6 +59,12 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(cli.global.verbose);
+    // Text about gdctl itself: no AWS set-up, no runtime.
+    match &cli.command {
+        cli::Command::Completions { shell } => return docs::completions(*shell),
+        cli::Command::Man => return docs::man(),
+        _ => {}
+    }
 
     // One thread is plenty: the work is waiting on the network.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

@@ -9,6 +9,7 @@ mod accounts;
 mod config;
 mod deadlines;
 mod disable;
+mod docs;
 mod enable;
 mod faults;
 mod features;
