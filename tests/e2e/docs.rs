@@ -55,7 +55,7 @@ fn the_man_page_renders_without_warnings_and_names_everything() {
         .unwrap();
     assert!(rendered.status.success());
     assert_eq!(stderr_of(&rendered), "", "groff warnings");
-    let text = stdout_of(&rendered).replace('\u{2010}', "-").replace('\u{2212}', "-");
+    let text = stdout_of(&rendered).replace(['\u{2010}', '\u{2212}'], "-");
     for needle in [
         "GDCTL ENABLE",
         "GDCTL DISABLE",
