@@ -48,7 +48,7 @@ def start(script, *args):
     p = subprocess.Popen([PY, str(ROOT / "scripts" / script), *args, "--exit-on-eof"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().strip()
-    if not line.startswith("listening on http://127.0.0.1:"):
+    if not line.startswith(("listening on http://127.0.0.1:", "listening on https://127.0.0.1:")):
         sys.exit(f"{script} did not start: {line!r}")
     return p, line.removeprefix("listening on ")
 
@@ -63,8 +63,15 @@ class Bench:
         self.table = json.loads(Path(args.table).read_text())
         self.home = self.table["home"]
         self.moto_proc, self.moto = start("emulator.py")
+        tls = []
+        self.ca_bundle = None
+        if args.tls:
+            # A private CA made now: every tool under test trusts it through AWS_CA_BUNDLE.
+            self.tls_dir = tempfile.TemporaryDirectory()
+            self.ca_bundle, cert, key = private_ca(Path(self.tls_dir.name))
+            tls = ["--tls-cert", str(cert), "--tls-key", str(key)]
         self.front_proc, self.front = start("front.py", "--upstream", self.moto, "--delays", args.table,
-                                            "--scale", str(args.scale))
+                                            "--scale", str(args.scale), *tls)
         self.next_account = 200_000_000_001
         base = dict(aws_access_key_id="bench", aws_secret_access_key="bench")
         regions = client("ec2", self.moto, base, self.home).describe_regions(AllRegions=True)["Regions"]
@@ -111,7 +118,11 @@ class Bench:
             AWS_ENDPOINT_URL=self.front, AWS_EC2_METADATA_DISABLED="true",
             AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
             PATH=f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            # The front is on loopback: never through a proxy of the caller's.
+            NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
         )
+        if self.ca_bundle:
+            env["AWS_CA_BUNDLE"] = str(self.ca_bundle)
         return env
 
     def measure(self, argv, state):
@@ -160,7 +171,7 @@ class Bench:
         for row in results:
             if row["case"] in dict((n, 1) for n, *_ in PEER_CASES):
                 row["ratio_to_gdctl_enable"] = row["wall_median"] / gdctl_enable
-        return dict(scale=self.args.scale, home=self.home, service_ms=self.table["service_ms"],
+        return dict(scale=self.args.scale, tls=self.args.tls, home=self.home, service_ms=self.table["service_ms"],
                     regions=len(self.targets), sequential_estimate=self.sequential_estimate(),
                     machine=machine(), results=results, targets=self.targets)
 
@@ -168,6 +179,20 @@ class Bench:
         for p in (self.front_proc, self.moto_proc):
             p.kill()
             p.wait()
+
+
+def private_ca(d):
+    """A CA and a certificate it signed for 127.0.0.1, with the openssl CLI."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=gdctl bench CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=127.0.0.1")
+    (d / "ext").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "ext")
+    return d / "ca.pem", d / "server.pem", d / "server.key"
 
 
 def check(argv, code, out):
@@ -183,7 +208,7 @@ def machine():
 def markdown(doc):
     f = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"
     lines = [
-        f"{doc['regions']} regions from {doc['home']}, scale {doc['scale']} "
+        f"{doc['regions']} regions from {doc['home']}, scale {doc['scale']}{', https via a private CA' if doc.get('tls') else ''} "
         f"(service {doc['service_ms']} ms + round trip per request); {doc['machine']}",
         "",
         "| case | runs | median s | min s | max s | CPU s | peak RSS MB | lower bound s | / bound | peer / gdctl enable |",
@@ -223,6 +248,7 @@ def main():
     p.add_argument("--table", default=str(HERE / "rtt-ap-northeast-2.json"))
     p.add_argument("--scale", type=float, default=1.0, help="0 = no delay: pure CPU cost")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--tls", action="store_true", help="https through a private CA (AWS_CA_BUNDLE), to show what TLS costs")
     p.add_argument("--json", default=str(ROOT / "target" / "bench" / "bench.json"))
     args = p.parse_args()
     if args.repeat < 1 or args.scale < 0:

@@ -22,6 +22,8 @@ export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="$endpoint"
 # Nothing from your own AWS setup may redirect or sign these calls.
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+# moto is on loopback: never through a proxy of yours.
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 unset AWS_PROFILE AWS_SESSION_TOKEN $(env | grep -o '^AWS_ENDPOINT_URL_[A-Z_]*' || true)
 
 run() { echo; echo "\$ gdctl $*"; "$gdctl" "$@" || echo "(exit $?)"; }

@@ -29,6 +29,8 @@ or by region and service (`--fault us-east-1/ec2=403`):
                               every request takes service_ms + rtt_ms[REGION] (times --scale)
                               in all: moto's own time counts as part of the service time
 
+With --tls-cert and --tls-key it serves https (for tests of a private CA).
+
 Errors use AWS's wire shapes: JSON with x-amzn-ErrorType for GuardDuty (restJson1),
 XML <Response><Errors> for EC2 (query). Prints `listening on http://127.0.0.1:PORT`
 when ready; with --exit-on-eof it exits when its stdin closes.
@@ -237,6 +239,8 @@ def main():
     p.add_argument("--exit-on-eof", action="store_true")
     p.add_argument("--deny-role", action="append", default=[])
     p.add_argument("--sts-rate", type=int, default=0)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     args = p.parse_args()
     if not args.upstream.startswith("http://127.") and not args.upstream.startswith("http://localhost"):
         sys.exit("front.py: --upstream must be on loopback")
@@ -249,7 +253,14 @@ def main():
     ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(front))
     server.daemon_threads = True
-    serve(server, args.exit_on_eof)
+    scheme = "http"
+    if args.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    serve(server, args.exit_on_eof, scheme)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ import sys
 import threading
 
 
-def serve(server, exit_on_eof: bool) -> None:
+def serve(server, exit_on_eof: bool, scheme: str = "http") -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"listening on http://127.0.0.1:{server.server_port}", flush=True)
+    print(f"listening on {scheme}://127.0.0.1:{server.server_port}", flush=True)
     if exit_on_eof:
         sys.stdin.read()
         os._exit(0)

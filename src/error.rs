@@ -210,6 +210,21 @@ fn not_aws(raw: &HttpResponse) -> RegionError {
 fn connection_failure(err: &(dyn std::error::Error + 'static)) -> String {
     let mut cause: &(dyn std::error::Error + 'static) = err;
     while let Some(next) = cause.source() {
+        if let Some(rustls::Error::InvalidCertificate(e)) = tls_error(next) {
+            return match e {
+                rustls::CertificateError::UnknownIssuer => {
+                    "certificate not trusted: its issuer is not a known CA \
+                     (set AWS_CA_BUNDLE to your CA's PEM file)"
+                        .into()
+                }
+                rustls::CertificateError::Expired => "certificate expired".into(),
+                rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. } => {
+                    "certificate not valid for this host name".into()
+                }
+                other => format!("certificate not trusted: {other:?}"),
+            };
+        }
         if let Some(io) = next.downcast_ref::<std::io::Error>() {
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return "connection refused".into(),
@@ -224,6 +239,17 @@ fn connection_failure(err: &(dyn std::error::Error + 'static)) -> String {
     match text.find(" (os error") {
         Some(i) => text[..i].to_string(),
         None => text,
+    }
+}
+
+/// The TLS stack's verdict, which travels inside io::Errors (whose source()
+/// skips the error they wrap).
+fn tls_error<'a>(mut e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        e = e.downcast_ref::<std::io::Error>()?.get_ref()?;
     }
 }
 

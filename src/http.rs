@@ -15,15 +15,95 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 
-pub fn client() -> SharedHttpClient {
-    ByScheme {
-        plain: aws_smithy_http_client::Builder::new().build_http(),
-        tls: aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https(),
-        routes: Mutex::new(Vec::new()),
+/// What the network between gdctl and AWS asks for: a proxy (from
+/// HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the aws CLI reads them) and extra
+/// trusted certificates (AWS_CA_BUNDLE or a profile's `ca_bundle`).
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    pub proxy: bool,
+    /// PEM certificates, checked to parse before they reach the TLS stack
+    /// (which panics on a bad one).
+    pub ca_bundle: Option<Vec<u8>>,
+}
+
+const PROXY_VARIABLES: [&str; 6] =
+    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
+impl Network {
+    pub fn from_env(ca_bundle: Option<Vec<u8>>) -> Network {
+        let proxy = PROXY_VARIABLES.iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+        Network { proxy, ca_bundle }
     }
-    .into_shared()
+}
+
+pub fn client(network: &Network) -> SharedHttpClient {
+    let (plain, tls) = if network.proxy || network.ca_bundle.is_some() {
+        configured(network)
+    } else {
+        // The common case, as cheap as the SDK's own client.
+        (
+            aws_smithy_http_client::Builder::new().build_http(),
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https(),
+        )
+    };
+    ByScheme { plain, tls, routes: Mutex::new(Vec::new()) }.into_shared()
+}
+
+/// Connectors through the proxy the environment names, trusting the extra
+/// certificates too: aws-smithy-http-client's own proxy and TLS support.
+fn configured(network: &Network) -> (SharedHttpClient, SharedHttpClient) {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{TlsContext, TrustStore};
+    use aws_smithy_http_client::Connector;
+    let proxy = if network.proxy { ProxyConfig::from_env() } else { ProxyConfig::disabled() };
+    let mut trust = TrustStore::default();
+    if let Some(pem) = &network.ca_bundle {
+        trust = trust.with_pem_certificate(pem.clone());
+    }
+    let context = TlsContext::builder().with_trust_store(trust).build().ok();
+    let base = |settings: Option<&HttpConnectorSettings>, components: Option<&RuntimeComponents>| {
+        let mut b = Connector::builder();
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b
+    };
+    let plain_proxy = proxy.clone();
+    let plain =
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+            base(settings, components).proxy_config(plain_proxy.clone()).build_http()
+        });
+    let tls = aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut b = base(settings, components)
+            .proxy_config(proxy.clone())
+            .tls_provider(Provider::Rustls(CryptoMode::Ring));
+        if let Some(ctx) = &context {
+            b = b.tls_context(ctx.clone());
+        }
+        b.build()
+    });
+    (plain, tls)
+}
+
+/// Check a CA bundle the way the TLS stack will read it, so that a bad file is
+/// an error naming it rather than a panic.
+pub fn check_ca_bundle(pem: &[u8]) -> Result<usize, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("not a PEM certificate bundle ({e})"))?;
+    if certs.is_empty() {
+        return Err("holds no PEM certificate".into());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certs {
+        roots.add(cert).map_err(|e| format!("holds a certificate that does not parse ({e})"))?;
+    }
+    Ok(roots.len())
 }
 
 /// The settings a connector is built for (connect and read timeouts): the
@@ -98,6 +178,14 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_ca_bundle_must_hold_certificates_that_parse() {
+        assert!(check_ca_bundle(b"").unwrap_err().contains("no PEM certificate"));
+        assert!(check_ca_bundle(b"hello").unwrap_err().contains("no PEM certificate"));
+        let bad = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(check_ca_bundle(bad).is_err());
+    }
+
     /// What a client sends first tells the two paths apart: "GET" in clear,
     /// or a TLS handshake record (0x16).
     #[tokio::test]
@@ -109,7 +197,8 @@ mod tests {
             .with_time_source(Some(SystemTimeSource::new()))
             .build()
             .unwrap();
-        let connector = client().http_connector(&HttpConnectorSettings::builder().build(), &components);
+        let connector = client(&Network::default())
+            .http_connector(&HttpConnectorSettings::builder().build(), &components);
         for (scheme, first_byte) in [("http", b'G'), ("https", 0x16)] {
             let request = HttpRequest::get(format!("{scheme}://127.0.0.1:{port}/")).unwrap();
             let call = tokio::spawn(connector.call(request));

@@ -45,6 +45,8 @@ pub struct Session {
     /// Configured endpoints (else AWS's own), set on each client so that the
     /// flag beats a service's variable, as in the aws CLI.
     endpoints: Endpoints,
+    /// The environment's proxies, to name the one a failed call went through.
+    proxies: Option<hyper_util::client::proxy::matcher::Matcher>,
     /// `--timeout`: every call, and every setup phase, ends within it.
     pub timeout: Duration,
 }
@@ -78,8 +80,12 @@ impl Session {
             organizations: endpoint("ORGANIZATIONS")?,
         };
 
+        // One HTTP client (one pool) for every call, the providers' included.
+        let ca_bundle = ca_bundle(&env, &selected, &from_profile)?;
+        let network = crate::http::Network::from_env(ca_bundle);
+        let http = crate::http::client(&network);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(crate::http::client())
+            .http_client(http.clone())
             .retry_config(retry.clone())
             .timeout_config(timeouts.clone())
             // An assumed role's credentials (other accounts) may take a few
@@ -103,7 +109,7 @@ impl Session {
         // one clear error before any region is touched, and no client resolves
         // them again (a run lasts seconds, far less than their lifetime).
         let providers = ProviderConfig::default()
-            .with_http_client(crate::http::client())
+            .with_http_client(http)
             .with_region(Some(Region::new(home_region.clone())))
             .with_retry_config(retry)
             .with_timeout_config(timeouts)
@@ -136,7 +142,8 @@ impl Session {
         debug!(home_region, profile = profile_flag, "configuration and credentials loaded");
         let config =
             config.into_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build();
-        Ok(Session { config, home_region, endpoints, timeout: g.timeout })
+        let proxies = network.proxy.then(hyper_util::client::proxy::matcher::Matcher::from_env);
+        Ok(Session { config, home_region, endpoints, proxies, timeout: g.timeout })
     }
 
     /// A region's GuardDuty client for an account (`config`: the caller's,
@@ -189,7 +196,19 @@ impl Session {
             "organizations" => &self.endpoints.organizations,
             _ => &self.endpoints.guardduty,
         };
-        configured.clone().unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
+        let url = configured.clone().unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"));
+        let proxy = url.parse::<http::Uri>().ok().and_then(|uri| self.proxies.as_ref()?.intercept(&uri));
+        match proxy {
+            // Never its password: only scheme, host and port.
+            Some(p) => match (p.uri().scheme_str(), p.uri().host(), p.uri().port_u16()) {
+                (Some(scheme), Some(host), Some(port)) => {
+                    format!("{url} through proxy {scheme}://{host}:{port}")
+                }
+                (Some(scheme), Some(host), None) => format!("{url} through proxy {scheme}://{host}"),
+                _ => format!("{url} through a proxy"),
+            },
+            None => url,
+        }
     }
 }
 
@@ -208,6 +227,24 @@ async fn load_profiles() -> Result<EnvConfigSections, SetupError> {
     aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
         .await
         .map_err(|e| SetupError::Invalid(format!("could not read the AWS config files: {}", plain_chain(&e))))
+}
+
+/// `AWS_CA_BUNDLE`, else the profile's `ca_bundle`: a PEM file whose
+/// certificates are trusted besides the system's (a company's TLS-inspecting CA).
+fn ca_bundle(
+    env: &dyn Fn(&str) -> Option<String>,
+    profile_name: &str,
+    profile: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Vec<u8>>, SetupError> {
+    let (path, from) = match (env("AWS_CA_BUNDLE").filter(|p| !p.is_empty()), profile("ca_bundle")) {
+        (Some(p), _) => (p, "AWS_CA_BUNDLE (environment)".to_string()),
+        (None, Some(p)) => (p, format!("`ca_bundle` in profile `{profile_name}`")),
+        (None, None) => return Ok(None),
+    };
+    let pem = std::fs::read(&path)
+        .map_err(|e| SetupError::Invalid(format!("{from}: cannot read {path}: {}", plain_chain(&e))))?;
+    crate::http::check_ca_bundle(&pem).map_err(|e| SetupError::Invalid(format!("{from}: {path} {e}")))?;
+    Ok(Some(pem))
 }
 
 /// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the

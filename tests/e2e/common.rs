@@ -69,7 +69,7 @@ fn spawn(script: &str, args: &[&str]) -> Server {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("{script} did not start: {line:?}"))
         .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"), "{url}");
     Server { child, url }
 }
 

@@ -14,6 +14,7 @@ mod enable;
 mod faults;
 mod features;
 mod interrupt;
+mod network;
 mod regions;
 mod settings;
 mod status;
