@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench as bench_py  # bench/bench.py: its run-and-report ending
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PY = sys.executable
@@ -189,14 +191,7 @@ def main():
     p.add_argument("--callgrind", action="store_true", help="also count instructions (slow)")
     p.add_argument("--json", default=str(ROOT / "target" / "bench" / "accounts.json"))
     args = p.parse_args()
-    bench = Bench(args)
-    try:
-        doc = bench.run()
-    finally:
-        bench.close()
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
-    print(markdown(doc))
+    doc = bench_py.finish(Bench(args), args, markdown)
     for r in doc["results"]:
         target = 1.15 if r["accounts"] <= 10 else 1.5
         print(f"{'PASS' if r['ratio_to_bound'] <= target else 'MISS'} {r['case']}: "

@@ -182,17 +182,21 @@ class Bench:
 
 
 def private_ca(d):
-    """A CA and a certificate it signed for 127.0.0.1, with the openssl CLI."""
-    def openssl(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=gdctl bench CA")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-            "-subj", "/CN=127.0.0.1")
-    (d / "ext").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "ext")
+    """A CA and a certificate it signed for 127.0.0.1 (scripts/private-ca.sh)."""
+    subprocess.run(["bash", str(ROOT / "scripts" / "private-ca.sh"), str(d)], check=True)
     return d / "ca.pem", d / "server.pem", d / "server.key"
+
+
+def finish(bench, args, markdown):
+    """Run the bench, always stop its servers, write the JSON, print the table."""
+    try:
+        doc = bench.run()
+    finally:
+        bench.close()
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    print(markdown(doc))
+    return doc
 
 
 def check(argv, code, out):
@@ -254,14 +258,7 @@ def main():
     if args.repeat < 1 or args.scale < 0:
         sys.exit("--repeat must be >= 1 and --scale >= 0")
 
-    bench = Bench(args)
-    try:
-        doc = bench.run()
-    finally:
-        bench.close()
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
-    print(markdown(doc))
+    doc = finish(Bench(args), args, markdown)
     print()
     print("\n".join(verdicts(doc)))
     print(f"\nJSON: {args.json}")

@@ -117,57 +117,10 @@ fn a_proxy_that_refuses_is_one_line_naming_it_without_its_password() {
     }
 }
 
-/// A CA made now, and a certificate it signed for 127.0.0.1.
+/// A CA made now, and a certificate it signed for 127.0.0.1 (scripts/private-ca.sh).
 fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
-        assert!(out.status.success(), "openssl {args:?}: {}", stderr_of(&out));
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=gdctl test CA",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    std::fs::write(dir.join("ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext",
-    ]);
+    let out = Command::new("bash").arg(manifest_dir().join("scripts/private-ca.sh")).arg(dir).output().unwrap();
+    assert!(out.status.success(), "private-ca.sh: {}", stderr_of(&out));
     (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
 }
 
