@@ -119,7 +119,8 @@ fn a_proxy_that_refuses_is_one_line_naming_it_without_its_password() {
 
 /// A CA made now, and a certificate it signed for 127.0.0.1 (scripts/private-ca.sh).
 fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let out = Command::new("bash").arg(manifest_dir().join("scripts/private-ca.sh")).arg(dir).output().unwrap();
+    let out =
+        Command::new("bash").arg(manifest_dir().join("scripts/private-ca.sh")).arg(dir).output().unwrap();
     assert!(out.status.success(), "private-ca.sh: {}", stderr_of(&out));
     (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
 }
