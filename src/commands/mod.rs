@@ -129,10 +129,9 @@ impl<'a> Context<'a> {
 
     /// Wait for this role assumption's slot: after the first rate/2, the n-th
     /// starts (n - rate/2)/rate seconds after the first, or at once if that
-    /// time has passed. STS allows about
-    /// 600 AssumeRole calls a second per calling account and region: paced
-    /// below that, a large organization is not throttled into failures (the
-    /// SDK's retries absorb the rest).
+    /// time has passed. STS allows about 600 AssumeRole calls a second per
+    /// calling account and region: paced below that, a large organization is
+    /// not throttled into failures (the SDK's retries absorb the rest).
     async fn pace_role_assumption(&self) {
         let n = self.assumed.get();
         self.assumed.set(n + 1);
