@@ -282,3 +282,46 @@ fn at_a_terminal_progress_shows_on_stderr_and_disable_asks_once_for_all_accounts
     assert!(stdout_of(&out).contains("account-regions"), "the progress line: {}", stdout_of(&out));
     assert!(a.detector_ids("eu-west-1").is_empty() && w.account.detector_ids("eu-west-2").is_empty());
 }
+
+#[test]
+fn every_flag_works_across_accounts_unchanged() {
+    let w = World::new();
+    let (a, b) = (Account::fresh(), Account::fresh());
+    let list = ids(&[&a, &b]);
+    // --dry-run: the plan for both accounts, nothing changed in either.
+    let (code, doc) =
+        w.json(&["enable", "--accounts", &list, "--regions", TWO, "--dry-run", "--tag", "team=sec"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["summary"]["outcomes"]["created"], 4);
+    assert!(a.detector_ids("eu-west-1").is_empty() && b.detector_ids("eu-west-2").is_empty());
+
+    // --frequency and --exclude-regions, then --check --frequency over both accounts.
+    let args = [
+        "enable",
+        "--accounts",
+        &list,
+        "--regions",
+        TWO,
+        "--exclude-regions",
+        "eu-west-2",
+        "--frequency",
+        "one-hour",
+    ];
+    w.gdctl(&args).assert().code(0);
+    assert_eq!((a.detector_ids("eu-west-1").len(), a.detector_ids("eu-west-2").len()), (1, 0));
+    let check =
+        ["status", "--check", "--frequency", "one-hour", "--accounts", &list, "--regions", "eu-west-1"];
+    w.gdctl(&check).assert().code(0);
+    let check =
+        ["status", "--check", "--frequency", "six-hours", "--accounts", &list, "--regions", "eu-west-1"];
+    let (code, doc) = w.json(&check);
+    assert_eq!(code, 3, "{doc:#}");
+    assert_eq!(doc["summary"]["out_of_line"], 2);
+    assert!(by_account(&doc).values().all(|acct| acct["out_of_line"] == 1), "{doc:#}");
+
+    // --suspend across accounts.
+    w.gdctl(&["disable", "--suspend", "--accounts", &list, "--regions", "eu-west-1"]).assert().code(0);
+    let (_, doc) = w.json(&["status", "--accounts", &list, "--regions", "eu-west-1"]);
+    assert!(doc["regions"].as_array().unwrap().iter().all(|r| r["status"] == "SUSPENDED"), "{doc:#}");
+}
