@@ -152,8 +152,9 @@ fn summary(report: &Report, many: bool) -> String {
     let mut line = if many {
         let failed =
             if s.accounts_failed > 0 { format!(" ({} failed)", s.accounts_failed) } else { String::new() };
+        let accounts = if s.accounts == 1 { "account" } else { "accounts" };
         format!(
-            "{}: {} accounts{failed}, {} target account-region{plural}",
+            "{}: {} {accounts}{failed}, {} target account-region{plural}",
             report.command, s.accounts, s.targets
         )
     } else {
