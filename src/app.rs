@@ -70,10 +70,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     };
     let plan = match chosen {
         None => {
-            let mut selection = selection.nonempty()?;
-            for s in &mut selection.skipped {
-                s.account = caller.account.clone();
-            }
+            let selection = selection.nonempty()?.of_account(&caller.account);
             let config = session.config.clone();
             Accounts::One(Rc::new(Opened { id: caller.account.clone(), config, role_arn: None, selection }))
         }

@@ -101,6 +101,14 @@ pub fn select(
 }
 
 impl Selection {
+    /// The selection of one account: its skipped regions say whose they are.
+    pub fn of_account(mut self, account: &str) -> Selection {
+        for s in &mut self.skipped {
+            s.account = account.to_string();
+        }
+        self
+    }
+
     /// Nothing to do is never a success: a gate that checked nothing must not pass.
     pub fn nonempty(self) -> Result<Selection, SetupError> {
         if !self.targets.is_empty() {

@@ -106,6 +106,10 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+fn is_some<S: serde::Serializer>(v: &Option<u8>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(v.is_some())
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub command: &'static str,
@@ -114,12 +118,11 @@ pub struct Report {
     pub account: String,
     pub home_region: String,
     pub dry_run: bool,
-    /// Set when SIGINT or SIGTERM stopped the run: regions in flight were
-    /// finished, the others are `not-started`.
-    pub interrupted: bool,
-    /// The exit code the interruption calls for (130 SIGINT, 143 SIGTERM).
-    #[serde(skip)]
-    pub interrupted_exit: Option<u8>,
+    /// Set when SIGINT or SIGTERM stopped the run (regions in flight were
+    /// finished, the others are `not-started`): the exit code it calls for,
+    /// 130 or 143. In JSON, `"interrupted": true|false`.
+    #[serde(rename = "interrupted", serialize_with = "is_some")]
+    pub interrupted_by: Option<u8>,
     /// Each account's outcome, sorted by id.
     pub accounts: Vec<AccountReport>,
     /// Sorted by account, then region name.
@@ -178,8 +181,7 @@ impl Report {
             account: account.to_string(),
             home_region: home_region.to_string(),
             dry_run,
-            interrupted: false,
-            interrupted_exit: None,
+            interrupted_by: None,
             accounts,
             regions,
             skipped,
@@ -187,16 +189,15 @@ impl Report {
         }
     }
 
-    pub fn interrupted_by(mut self, exit: Option<u8>) -> Self {
-        self.interrupted = exit.is_some();
-        self.interrupted_exit = exit;
+    pub fn interrupted(mut self, exit: Option<u8>) -> Self {
+        self.interrupted_by = exit;
         self
     }
 
     /// The signal's code if interrupted, else 1 if any region failed, else 3
     /// if `status --check` found one out of line, else 0.
     pub fn exit_code(&self) -> ExitCode {
-        if let Some(code) = self.interrupted_exit {
+        if let Some(code) = self.interrupted_by {
             ExitCode::from(code)
         } else if self.summary.failed > 0 || self.summary.accounts_failed > 0 {
             ExitCode::from(1)
@@ -273,8 +274,8 @@ mod tests {
         );
         assert_eq!((r.summary.failed, r.summary.succeeded, r.summary.not_started), (1, 1, 1));
         assert_eq!(r.exit_code(), ExitCode::from(1));
-        let r = r.interrupted_by(Some(130));
-        assert!(r.interrupted);
+        let r = r.interrupted(Some(130));
+        assert_eq!(serde_json::to_value(&r).unwrap()["interrupted"], true);
         assert_eq!(r.exit_code(), ExitCode::from(130));
     }
 }

@@ -219,7 +219,7 @@ struct Endpoints {
     organizations: Option<String>,
 }
 
-pub fn secs(d: Duration) -> String {
+fn secs(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
 }
 

@@ -119,11 +119,9 @@ impl<'a> Context<'a> {
             })?;
             (config, Some(role.arn(id)), described)
         };
-        let mut selection = regions::select(&described, home, &g.regions, &g.exclude_regions)
-            .map_err(|e| RegionError::new("UnknownRegion", e.to_string()))?;
-        for skipped in &mut selection.skipped {
-            skipped.account = id.to_string();
-        }
+        let selection = regions::select(&described, home, &g.regions, &g.exclude_regions)
+            .map_err(|e| RegionError::new("UnknownRegion", e.to_string()))?
+            .of_account(id);
         Ok(Opened { id: id.to_string(), config, role_arn, selection })
     }
 
@@ -274,6 +272,6 @@ impl<'a> Context<'a> {
             accounts.push(account);
         }
         Report::new(command, &self.caller.account, &session.home_region, dry_run, reports, skipped, accounts)
-            .interrupted_by(run.interrupted)
+            .interrupted(run.interrupted)
     }
 }

@@ -174,7 +174,7 @@ fn summary(report: &Report, many: bool) -> String {
     if s.not_started > 0 {
         line.push_str(&format!(", {} not started", s.not_started));
     }
-    match report.interrupted_exit {
+    match report.interrupted_by {
         Some(143) => line.push_str("; interrupted by SIGTERM"),
         Some(_) => line.push_str("; interrupted by SIGINT"),
         None => {}
