@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # (Not named moto.py: that would shadow the moto package it imports.)
-"""Run moto's server on 127.0.0.1 for gdctl's tests, demo and bench.
+"""Run moto's server on 127.0.0.1 for gdctl's tests, demo and bench, with
+GuardDuty's Organizations operations moto lacks added (guardduty_org.py).
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts requests (port 0, the
 default, lets the OS pick a free one). With --exit-on-eof it exits when its
@@ -12,6 +13,7 @@ import logging
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+import guardduty_org
 from loopback import serve
 
 
@@ -19,7 +21,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--exit-on-eof", action="store_true")
+    p.add_argument("--admin-detector-delay", type=float, default=None,
+                   help="seconds before the service creates a new administrator's detector")
     args = p.parse_args()
+
+    # GuardDuty's Organizations operations moto lacks, on moto's backend.
+    guardduty_org.install(args.admin_detector_delay)
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)

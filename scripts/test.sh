@@ -12,4 +12,9 @@ venv_ensure "$root" bench/requirements.txt
 # dummy credentials and a 127.0.0.1 endpoint.
 export AWS_EC2_METADATA_DISABLED=true
 export GDCTL_TEST_PYTHON="$root/.venv/bin/python"
+# The emulator's own operations (scripts/guardduty_org.py) first: the
+# end-to-end tests stand on them.
+if [ $# -eq 0 ]; then
+    "$GDCTL_TEST_PYTHON" -m unittest discover -s scripts -p 'test_*.py'
+fi
 cargo test --locked "$@"
