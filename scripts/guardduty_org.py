@@ -205,7 +205,8 @@ class OrgResponses:
             )
         # GuardDuty makes itself a trusted service and registers the administrator.
         org.enable_aws_service_access(ServicePrincipal=SERVICE_PRINCIPAL)
-        if admin_id != org.org.master_account_id:
+        registered = any(a.account.id == admin_id and SERVICE_PRINCIPAL in a.services for a in org.admins)
+        if admin_id != org.org.master_account_id and not registered:
             org.register_delegated_administrator(AccountId=admin_id, ServicePrincipal=SERVICE_PRINCIPAL)
         current.append(admin_id)
         delay = settings["admin_detector_delay"]

@@ -121,6 +121,8 @@ class AdminAccountTest(unittest.TestCase):
         with self.assertRaises(ClientError) as e:
             org.gd(org.management).enable_organization_admin_account(AdminAccountId=org.accounts[1])
         self.assertIn(f"already enabled for the organization in this region: {org.admin}", str(e.exception))
+        # The same administrator in another region (registered with Organizations once).
+        org.enable_admin("us-west-2")
 
     def test_an_account_outside_the_organization_cannot_be_administrator(self):
         org = Org(1)

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::cli::AccountArgs;
 use crate::error::{RegionError, SetupError};
+use crate::org_plan::OrgAccount;
 use crate::regions::Selection;
 
 /// The identity gdctl runs as (STS GetCallerIdentity).
@@ -156,14 +157,8 @@ pub async fn organization(
         (a.status() == Some(&AccountStatus::Active)).then(|| a.id().map(str::to_string)).flatten()
     };
     let Some(root) = ou else {
-        let pages: Vec<_> = client
-            .list_accounts()
-            .into_paginator()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| failed("ListAccounts", RegionError::from_sdk(&e)))?;
-        return Ok(pages.iter().flat_map(|p| p.accounts()).filter_map(active).collect());
+        let all = list_accounts(client).await.map_err(|e| failed("ListAccounts", e))?;
+        return Ok(all.iter().filter_map(active).collect());
     };
     // The subtree, breadth first: each OU's accounts, then its child OUs.
     let mut ids = Vec::new();
@@ -190,6 +185,48 @@ pub async fn organization(
         parents.extend(children.filter_map(|c| c.id().map(str::to_string)));
     }
     Ok(ids)
+}
+
+/// Organizations ListAccounts, every page.
+async fn list_accounts(
+    client: &aws_sdk_organizations::Client,
+) -> Result<Vec<aws_sdk_organizations::types::Account>, RegionError> {
+    let pages: Vec<_> = client
+        .list_accounts()
+        .into_paginator()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| RegionError::from_sdk(&e))?;
+    Ok(pages.iter().flat_map(|p| p.accounts()).cloned().collect())
+}
+
+/// `gdctl org`: every ACTIVE account of the organization, with the email
+/// CreateMembers needs; those in `exclude` left out.
+pub async fn organization_accounts(
+    client: &aws_sdk_organizations::Client,
+    exclude: &[String],
+) -> Result<Vec<OrgAccount>, SetupError> {
+    let all = list_accounts(client).await.map_err(|e| {
+        SetupError::Invalid(org_error("ListAccounts", None, e).replacen("--org:", "gdctl org:", 1))
+    })?;
+    let mut accounts: Vec<OrgAccount> = all
+        .iter()
+        .filter(|a| a.status() == Some(&AccountStatus::Active))
+        .filter_map(|a| {
+            Some(OrgAccount { id: a.id()?.to_string(), email: a.email().unwrap_or_default().to_string() })
+        })
+        .filter(|a| !exclude.contains(&a.id))
+        .collect();
+    accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    if accounts.is_empty() {
+        return Err(SetupError::Invalid(
+            "gdctl org: the organization has no ACTIVE account to work with (is the caller's account in an \
+             AWS Organization, and its management account?)"
+                .into(),
+        ));
+    }
+    Ok(accounts)
 }
 
 fn org_error(call: &str, ou: Option<&str>, e: RegionError) -> String {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use crate::accounts::{self, Opened, Role};
-use crate::cli::{Cli, Command, DisableArgs, OutputFormat, StatusArgs};
-use crate::commands::{disable, enable, status, Accounts, Context};
+use crate::cli::{Cli, Command, DisableArgs, OrgCommand, OutputFormat, StatusArgs};
+use crate::commands::{disable, enable, org, status, Accounts, Context};
 use crate::error::SetupError;
 use crate::features::Wanted;
 use crate::output::Printer;
@@ -19,6 +19,7 @@ enum Intent<'a> {
     Enable(Desired, bool),
     Disable(&'a DisableArgs),
     Status(&'a StatusArgs, Option<Wanted>),
+    Org(&'a OrgCommand, Option<Wanted>),
 }
 
 pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode, SetupError> {
@@ -28,9 +29,25 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Command::Enable(args) => Intent::Enable(enable::desired(args)?, args.dry_run),
         Command::Disable(args) => Intent::Disable(args),
         Command::Status(args) => Intent::Status(args, status::wanted_features(args)?),
+        Command::Org(cmd) => Intent::Org(
+            cmd,
+            match cmd {
+                OrgCommand::Enable(args) => org::wanted(&args.features, &args.runtime_agents)?,
+                OrgCommand::Status(args) => org::wanted(&args.features, &args.runtime_agents)?,
+                OrgCommand::Disable(_) => None,
+            },
+        ),
         Command::Completions { .. } | Command::Man => unreachable!("answered in main, before any set-up"),
     };
     let a = &g.accounts;
+    let for_org = matches!(intent, Intent::Org(..));
+    if for_org && (a.org || a.accounts_file.is_some() || !a.accounts.is_empty()) {
+        return Err(SetupError::Invalid(
+            "gdctl org works on the caller's whole organization: --accounts, --accounts-file and --org do \
+             not apply to it (--exclude-accounts keeps accounts out of the members)"
+                .into(),
+        ));
+    }
     // An accounts file is input too: read before any call.
     let listed = match &a.accounts_file {
         Some(path) => Some((accounts::read_list(path)?, "--accounts-file")),
@@ -48,7 +65,16 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
             false => None,
         }
     };
-    let (caller, described, org_ids) = tokio::join!(session.caller(), regions::describe(&ec2), org_ids);
+    let org_accounts = async {
+        match for_org {
+            true => {
+                Some(accounts::organization_accounts(&session.organizations(), &a.exclude_accounts).await)
+            }
+            false => None,
+        }
+    };
+    let (caller, described, org_ids, org_accounts) =
+        tokio::join!(session.caller(), regions::describe(&ec2), org_ids, org_accounts);
     let setup_failed =
         |call: &'static str, service: &str, error: crate::error::RegionError| SetupError::Call {
             call,
@@ -83,6 +109,18 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Intent::Enable(desired, dry_run) => enable::run(&ctx, desired, *dry_run, &mut printer).await,
         Intent::Disable(args) => disable::run(&ctx, args, &mut printer).await?,
         Intent::Status(args, features) => status::run(&ctx, args, features.as_ref(), &mut printer).await,
+        Intent::Org(cmd, features) => {
+            let accounts = org_accounts.expect("listed for every org command")?;
+            let org = org::Org::new(&ctx, accounts.clone(), Role::new(a, &caller));
+            match cmd {
+                OrgCommand::Enable(args) => {
+                    org::check_admin(&args.admin_account, &accounts)?;
+                    org::enable(&org, args, features.as_ref(), &mut printer).await
+                }
+                OrgCommand::Status(args) => org::status(&org, args, features.as_ref(), &mut printer).await,
+                OrgCommand::Disable(args) => org::disable(&org, args, &mut printer).await?,
+            }
+        }
     };
     match printer.finish(&report) {
         Ok(()) => Ok(report.exit_code()),

@@ -158,6 +158,10 @@ pub enum Command {
     Disable(DisableArgs),
     /// Show each region's detector, its status and frequency (read only).
     Status(StatusArgs),
+    /// AWS Organizations: a delegated GuardDuty administrator, auto-enable and
+    /// members, in every region (run with the management account's credentials).
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// bash: `gdctl completions bash > /etc/bash_completion.d/gdctl`;
@@ -240,6 +244,121 @@ pub struct StatusArgs {
     /// With --check --features runtime-monitoring: the agents that must be managed.
     #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features", value_parser = agents_hint())]
     pub runtime_agents: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Name the delegated administrator, turn on auto-enable and make every
+    /// account a member, in every target region.
+    ///
+    /// Per region: the management account names --admin-account unless it is
+    /// already the administrator (another one is never replaced); the
+    /// administrator's detector is converged as `enable` does; auto-enable and
+    /// each plan's auto-enable are set where they differ; every ACTIVE account
+    /// of the organization not yet an enabled member becomes one
+    /// (CreateMembers, no invitations). The administrator is reached through
+    /// --role-name unless it is the caller's account.
+    Enable(OrgEnableArgs),
+    /// Per region: the administrator, auto-enable, its plans, and which of the
+    /// organization's accounts are enabled members (read only).
+    Status(OrgStatusArgs),
+    /// Remove the delegated administrator in every target region: auto-enable
+    /// to NONE, the members disassociated, then DisableOrganizationAdminAccount.
+    ///
+    /// Member detectors stay enabled (use `gdctl disable --org` to turn them
+    /// off). At a terminal gdctl asks first unless --yes is given.
+    Disable(OrgDisableArgs),
+}
+
+/// Which accounts auto-enable covers (AutoEnableOrganizationMembers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AutoEnable {
+    /// Every account, existing and new.
+    All,
+    /// Accounts that join the organization from now on.
+    New,
+    /// None: members are added explicitly.
+    None,
+}
+
+impl AutoEnable {
+    pub fn api_name(self) -> &'static str {
+        match self {
+            AutoEnable::All => "ALL",
+            AutoEnable::New => "NEW",
+            AutoEnable::None => "NONE",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct OrgEnableArgs {
+    /// The account to make GuardDuty's delegated administrator.
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub admin_account: String,
+
+    /// Which accounts GuardDuty enrolls by itself.
+    #[arg(long, value_enum, default_value_t = AutoEnable::All)]
+    pub auto_enable: AutoEnable,
+
+    /// The administrator's detector: how often findings are published.
+    #[arg(long, value_enum)]
+    pub frequency: Option<Frequency>,
+
+    /// Protection plans, as for `enable`: the administrator's detector gets
+    /// exactly these, and auto-enable covers exactly these for members (every
+    /// plan not named is set to NONE). Without it, plans are left as they are.
+    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...", value_parser = features_hint())]
+    pub features: Option<Vec<String>>,
+
+    /// With runtime-monitoring: the agents GuardDuty manages (eks, ecs-fargate, ec2).
+    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features", value_parser = agents_hint())]
+    pub runtime_agents: Vec<String>,
+
+    /// Read only: print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgStatusArgs {
+    /// Exit 3 unless every target region has the administrator (--admin-account
+    /// if given), auto-enable as --auto-enable, the plans of --features if given,
+    /// and every ACTIVE account an enabled member.
+    #[arg(long)]
+    pub check: bool,
+
+    /// The administrator expected (with --check), and the account read from;
+    /// without it, each region's administrator as listed.
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub admin_account: Option<String>,
+
+    /// With --check: the auto-enable setting required.
+    #[arg(long, value_enum, default_value_t = AutoEnable::All, requires = "check")]
+    pub auto_enable: AutoEnable,
+
+    /// With --check: exactly these plans must be auto-enabled.
+    #[arg(long, value_delimiter = ',', value_name = "FEATURE,...", requires = "check", value_parser = features_hint())]
+    pub features: Option<Vec<String>>,
+
+    /// With --check --features runtime-monitoring: the agents that must be auto-enabled.
+    #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features", value_parser = agents_hint())]
+    pub runtime_agents: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgDisableArgs {
+    /// The delegated administrator to remove.
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub admin_account: String,
+
+    /// Do not ask first.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Read only: print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,8 @@ mod features;
 mod http;
 mod interrupt;
 mod limits;
+mod org_plan;
+mod organization;
 mod output;
 mod plan;
 mod prompt;

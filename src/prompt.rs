@@ -35,6 +35,30 @@ pub fn confirm_deletion(doomed: &[Doomed], input: &mut dyn BufRead, err: &mut dy
         )?;
     }
     err.flush()?;
+    yes(input)
+}
+
+/// `org disable`: may the administrator go in these regions?
+pub fn confirm_admin_removal(
+    admin: &str,
+    regions: &[String],
+    input: &mut dyn BufRead,
+    err: &mut dyn Write,
+) -> io::Result<bool> {
+    let n = regions.len();
+    let s = if n == 1 { "" } else { "s" };
+    writeln!(err, "Account {admin} stops being GuardDuty's delegated administrator in {n} region{s}:")?;
+    writeln!(err, "  {}", regions.join(", "))?;
+    writeln!(
+        err,
+        "Auto-enable goes to NONE and the members are disassociated; their detectors stay enabled."
+    )?;
+    write!(err, "Remove the administrator in {n} region{s}? [y/N] ")?;
+    err.flush()?;
+    yes(input)
+}
+
+fn yes(input: &mut dyn BufRead) -> io::Result<bool> {
     let mut answer = String::new();
     input.read_line(&mut answer)?;
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
@@ -75,5 +99,18 @@ mod tests {
         let (_, shown) = ask(&many, "n\n");
         assert!(shown.contains("  222222222222  eu-west-1        abc"), "{shown}");
         assert!(shown.contains("Delete 2 detectors in 2 accounts (111111111111, 222222222222)?"), "{shown}");
+    }
+
+    #[test]
+    fn an_administrator_goes_only_on_yes_and_the_members_keep_their_detectors() {
+        let regions = ["eu-west-1".to_string(), "us-east-1".to_string()];
+        let mut err = Vec::new();
+        assert!(confirm_admin_removal("111111111111", &regions, &mut "y\n".as_bytes(), &mut err).unwrap());
+        let shown = String::from_utf8(err).unwrap();
+        assert!(shown.contains("delegated administrator in 2 regions:\n  eu-west-1, us-east-1"), "{shown}");
+        assert!(shown.contains("their detectors stay enabled"));
+        assert!(
+            !confirm_admin_removal("111111111111", &regions, &mut "\n".as_bytes(), &mut Vec::new()).unwrap()
+        );
     }
 }

@@ -48,7 +48,27 @@ pub struct RegionReport {
     /// Why a detector was left alone (`not tagged team=sec`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// `gdctl org`: the organization's GuardDuty in the region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgRegion>,
     pub error: Option<RegionError>,
+}
+
+/// `gdctl org`: a region's delegated administrator, auto-enable, plans and members.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OrgRegion {
+    pub administrator: Option<String>,
+    /// AutoEnableOrganizationMembers: `ALL`, `NEW` or `NONE`.
+    pub auto_enable: Option<String>,
+    /// Each plan's auto-enable, by API name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub plans: BTreeMap<String, crate::org_plan::PlanSetting>,
+    /// The organization's ACTIVE accounts, the administrator left out.
+    pub accounts: usize,
+    /// Those of them that are enabled members.
+    pub members_enabled: usize,
+    /// Those that are not: the accounts GuardDuty does not cover here.
+    pub uncovered: Vec<String>,
 }
 
 impl RegionReport {
@@ -66,6 +86,7 @@ impl RegionReport {
             features: None,
             changes: Vec::new(),
             note: None,
+            org: None,
             error: None,
         }
     }

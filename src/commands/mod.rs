@@ -3,6 +3,7 @@
 
 pub mod disable;
 pub mod enable;
+pub mod org;
 pub mod status;
 
 use std::cell::RefCell;

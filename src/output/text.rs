@@ -120,6 +120,45 @@ fn detail(r: &RegionReport) -> String {
         return e.to_string();
     }
     let mut parts: Vec<String> = Vec::new();
+    if let Some(o) = &r.org {
+        parts.push(org_state(o));
+    } else {
+        detector_state(r, &mut parts);
+    }
+    if !r.changes.is_empty() {
+        parts.push(r.changes.join(if r.org.is_some() { ", " } else { " " }));
+    }
+    if let Some(f) = &r.features {
+        parts.push(format!("features: {}", features::compact(f)));
+    }
+    parts.extend(r.note.clone());
+    if r.in_line == Some(false) {
+        parts.push(format!("out of line: {}", r.out_of_line.join(", ")));
+    }
+    parts.join("  ")
+}
+
+/// `admin 111111111111, auto-enable ALL, plans s3-data-events, members 5/6`.
+fn org_state(o: &crate::report::OrgRegion) -> String {
+    let Some(admin) = &o.administrator else { return "no administrator".into() };
+    let mut parts = vec![format!("admin {admin}")];
+    parts.extend(o.auto_enable.as_ref().map(|a| format!("auto-enable {a}")));
+    let plans: Vec<&str> = o
+        .plans
+        .iter()
+        .filter(|(_, p)| p.auto_enable != "NONE")
+        .map(|(name, _)| features::Feature::from_api(name).map_or(name.as_str(), |f| f.cli_name()))
+        .collect();
+    if !plans.is_empty() {
+        parts.push(format!("plans {}", plans.join(",")));
+    }
+    if o.accounts > 0 {
+        parts.push(format!("members {}/{}", o.members_enabled, o.accounts));
+    }
+    parts.join(", ")
+}
+
+fn detector_state(r: &RegionReport, parts: &mut Vec<String>) {
     match (&r.previous_frequency, &r.frequency) {
         (Some(old), Some(new)) => parts.push(format!("{old} -> {new}")),
         (None, Some(f)) => parts.push(f.clone()),
@@ -132,17 +171,6 @@ fn detail(r: &RegionReport) -> String {
             _ => {}
         },
     }
-    if !r.changes.is_empty() {
-        parts.push(r.changes.join(" "));
-    }
-    if let Some(f) = &r.features {
-        parts.push(format!("features: {}", features::compact(f)));
-    }
-    parts.extend(r.note.clone());
-    if r.in_line == Some(false) {
-        parts.push(format!("out of line: {}", r.out_of_line.join(", ")));
-    }
-    parts.join("  ")
 }
 
 fn summary(report: &Report, many: bool) -> String {
