@@ -4,8 +4,6 @@
 
 use std::io::Write;
 
-use aws_credential_types::Credentials;
-use aws_types::region::Region;
 
 use crate::common::*;
 
@@ -159,23 +157,6 @@ fn bad_account_input_is_exit_2_and_changes_nothing() {
         assert!(stderr_of(&out).contains(&expected), "{flags:?}: {}", stderr_of(&out));
     }
     assert!(a.detector_ids("eu-west-1").is_empty());
-}
-
-fn organizations(account: &Account) -> aws_sdk_organizations::Client {
-    let config = aws_sdk_organizations::Config::builder()
-        .behavior_version_latest()
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .region(Region::new(HOME_REGION))
-        .endpoint_url(&moto().url)
-        .credentials_provider(Credentials::new(
-            &account.key,
-            &account.secret,
-            account.token.clone(),
-            None,
-            "t",
-        ))
-        .build();
-    aws_sdk_organizations::Client::from_conf(config)
 }
 
 #[test]

@@ -203,8 +203,13 @@ fn sdk_config(url: &str, account: &Account, region: &str) -> aws_types::SdkConfi
         .build()
 }
 
-fn guardduty(url: &str, account: &Account, region: &str) -> aws_sdk_guardduty::Client {
+pub fn guardduty(url: &str, account: &Account, region: &str) -> aws_sdk_guardduty::Client {
     aws_sdk_guardduty::Client::new(&sdk_config(url, account, region))
+}
+
+/// Organizations on the shared moto, as `account`.
+pub fn organizations(account: &Account) -> aws_sdk_organizations::Client {
+    aws_sdk_organizations::Client::new(&sdk_config(&moto().url, account, HOME_REGION))
 }
 
 fn ec2(url: &str, account: &Account) -> aws_sdk_ec2::Client {

@@ -15,6 +15,7 @@ mod faults;
 mod features;
 mod interrupt;
 mod network;
+mod org;
 mod regions;
 mod settings;
 mod status;
