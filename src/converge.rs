@@ -123,41 +123,22 @@ fn describe(
 #[cfg(test)]
 mod tests {
     //! The client-level paths moto cannot produce, with real AWS error shapes.
-    use std::time::Duration;
-
-    use aws_sdk_guardduty::config::retry::RetryConfig;
     use aws_sdk_guardduty::operation::create_detector::CreateDetectorOutput;
     use aws_sdk_guardduty::operation::get_detector::GetDetectorOutput;
     use aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput;
     use aws_sdk_guardduty::operation::update_detector::UpdateDetectorOutput;
     use aws_sdk_guardduty::types::{DetectorStatus, FindingPublishingFrequency};
     use aws_sdk_guardduty::Client;
-    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_mocks::{mock, Rule};
     use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
 
     use super::*;
     use crate::cli::Frequency;
+    use crate::mocks::{aws_error, client};
 
     const ID: &str = "12abc34d567e8fa901bc2d34e56789f0";
-
-    /// GuardDuty's restJson1 error shape.
-    fn aws_error(status: u16, code: &'static str, message: &'static str) -> impl Fn() -> HttpResponse {
-        move || {
-            let body = format!(r#"{{"message":"{message}","__type":"{code}"}}"#);
-            let mut r = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body));
-            r.headers_mut().insert("Content-Type", "application/json");
-            r.headers_mut().insert("x-amzn-ErrorType", code);
-            r
-        }
-    }
-
-    fn client(rules: &[&Rule]) -> Client {
-        mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, rules, |b| b.retry_config(
-            RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1))
-        ))
-    }
 
     fn none_listed() -> Rule {
         mock!(Client::list_detectors)

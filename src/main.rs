@@ -13,6 +13,8 @@ mod features;
 mod http;
 mod interrupt;
 mod limits;
+#[cfg(test)]
+mod mocks;
 mod org_plan;
 mod organization;
 mod output;

@@ -278,3 +278,129 @@ pub fn unprocessed_error(call: &str, list: &[Unprocessed]) -> RegionError {
         format!("{call}: {n} account{s} not processed ({})", each.join("; ")),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The paths moto cannot produce, with GuardDuty's real error shapes.
+    use aws_sdk_guardduty::operation::create_members::CreateMembersOutput;
+    use aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput;
+    use aws_sdk_guardduty::operation::list_organization_admin_accounts::ListOrganizationAdminAccountsOutput;
+    use aws_sdk_guardduty::types::{AdminAccount, UnprocessedAccount};
+    use aws_smithy_mocks::mock;
+
+    use super::*;
+    use crate::mocks::{aws_error, client};
+
+    fn accounts(n: usize) -> Vec<OrgAccount> {
+        (0..n)
+            .map(|i| OrgAccount {
+                id: format!("{:012}", 100_000_000_000u64 + i as u64),
+                email: format!("{i}@example.com"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn members_go_in_batches_of_fifty_and_unprocessed_ones_are_kept_with_their_reason() {
+        let create = mock!(Client::create_members)
+            .match_requests(|req| req.account_details().len() <= 50)
+            .then_output(|| {
+                CreateMembersOutput::builder()
+                    .unprocessed_accounts(
+                        UnprocessedAccount::builder()
+                            .account_id("100000000000")
+                            .result(
+                                "The request is rejected because the member account limit has been reached.",
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let all = accounts(120);
+        let refs: Vec<&OrgAccount> = all.iter().collect();
+        let sent = WriteSent::default();
+        let unprocessed = create_members(&client(&[&create]), "d", &refs, &sent).await.unwrap();
+        assert_eq!(create.num_calls(), 3, "50 + 50 + 20");
+        assert_eq!(unprocessed.len(), 3, "one per batch here, none dropped");
+        assert_eq!(sent.call(), Some("CreateMembers"));
+        let e = unprocessed_error("CreateMembers", &unprocessed[..1]);
+        assert_eq!(e.code, "UnprocessedAccounts");
+        assert!(e.message.starts_with("CreateMembers: 1 account not processed (100000000000: The request"));
+        assert!(e.hint.unwrap().contains("member account limit"));
+    }
+
+    #[tokio::test]
+    async fn throttled_admin_listing_is_retried_and_only_live_administrators_count() {
+        let list = mock!(Client::list_organization_admin_accounts)
+            .sequence()
+            .http_response(aws_error(429, "TooManyRequestsException", "Rate exceeded"))
+            .output(|| {
+                ListOrganizationAdminAccountsOutput::builder()
+                    .admin_accounts(
+                        AdminAccount::builder()
+                            .admin_account_id("111111111111")
+                            .admin_status(AdminStatus::Enabled)
+                            .build(),
+                    )
+                    .admin_accounts(AdminAccount::builder().admin_account_id("222222222222").build())
+                    .build()
+            })
+            .build();
+        assert_eq!(admins(&client(&[&list])).await.unwrap(), ["111111111111"]);
+        assert_eq!(list.num_calls(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_administrators_detector_is_waited_for_then_given_up_on() {
+        let list = mock!(Client::list_detectors)
+            .sequence()
+            .output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
+            .times(3)
+            .output(|| ListDetectorsOutput::builder().detector_ids("abc").build())
+            .build();
+        let found = wait_for_detector(&client(&[&list]), Duration::from_secs(20)).await.unwrap();
+        assert_eq!(found.as_deref(), Some("abc"));
+        assert_eq!(list.num_calls(), 4);
+
+        let never = mock!(Client::list_detectors)
+            .then_output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build());
+        let start = tokio::time::Instant::now();
+        assert_eq!(wait_for_detector(&client(&[&never]), Duration::from_secs(5)).await.unwrap(), None);
+        assert_eq!(start.elapsed(), Duration::from_secs(5), "bounded, on the paused clock");
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_service_says_how_to_trust_it() {
+        let enable = mock!(Client::enable_organization_admin_account).then_http_response(aws_error(
+            400,
+            "BadRequestException",
+            "The request is rejected because GuardDuty is not a trusted service of the organization.",
+        ));
+        let e = enable_admin(&client(&[&enable]), "111111111111", &WriteSent::default()).await.unwrap_err();
+        assert_eq!(e.code, "BadRequestException");
+        assert!(e
+            .hint
+            .unwrap()
+            .contains("enable-aws-service-access --service-principal guardduty.amazonaws.com"));
+    }
+
+    #[test]
+    fn hints_follow_the_services_words() {
+        let hint = |code: &'static str, m: &'static str| {
+            with_hint(RegionError::new(code, m)).hint.map(|h| h.into_owned())
+        };
+        let not_management = hint(
+            "BadRequestException",
+            "the current account is not the management account of the organization",
+        );
+        assert!(not_management.unwrap().contains("management account credentials"));
+        assert!(hint(
+            "BadRequestException",
+            "The request is rejected because the current account is not a member of an organization."
+        )
+        .unwrap()
+        .contains("not in an AWS Organization"));
+        assert!(hint("AccessDeniedException", "no").unwrap().contains("IAM permissions"));
+        assert_eq!(hint("BadRequestException", "something else"), None);
+    }
+}

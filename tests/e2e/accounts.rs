@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-
 use crate::common::*;
 
 const TWO: &str = "eu-west-1,eu-west-2";

@@ -108,7 +108,7 @@ fn org_enable_then_check_then_again_changes_nothing() {
         assert_eq!(r["org"]["uncovered"], serde_json::json!([]));
 
         // Independently: the management account lists the administrator...
-        assert_eq!(org.admins(region), [admin.clone()]);
+        assert_eq!(org.admins(region), [admin.as_str()]);
         // ...which sees auto-enable ALL, S3 on for members, the rest off...
         let (auto, plans, members) = org.seen_by_admin(region);
         assert_eq!(auto, AutoEnableMembers::All.as_str());
@@ -193,8 +193,8 @@ fn another_administrator_in_one_region_fails_that_region_alone() {
     );
     assert_eq!(regions["us-west-2"]["outcome"], "updated");
     // Never replaced: the other administrator stays.
-    assert_eq!(org.admins("eu-west-1"), [other.clone()]);
-    assert_eq!(org.admins("us-west-2"), [admin.clone()]);
+    assert_eq!(org.admins("eu-west-1"), [other.as_str()]);
+    assert_eq!(org.admins("us-west-2"), [admin.as_str()]);
 
     // The check names it (reading the other administrator's side through the role).
     let out =
@@ -217,7 +217,7 @@ fn org_disable_removes_the_administrator_and_members_keep_their_detectors() {
     let shown = stdout_of(&out);
     assert!(shown.contains("Remove the administrator in 2 regions? [y/N]"), "{shown}");
     assert!(shown.contains("their detectors stay enabled"), "{shown}");
-    assert_eq!(org.admins("eu-west-1"), [admin.clone()]);
+    assert_eq!(org.admins("eu-west-1"), [admin.as_str()]);
 
     let (code, doc) = w.json(&["org", "disable", "--admin-account", &admin, "--regions", TWO]);
     assert_eq!(code, 0, "{doc:#}");
