@@ -53,8 +53,14 @@ pub async fn converge(
 fn failed_at(region: &str, existing: &[Detector], e: RegionError, sent: &WriteSent) -> RegionReport {
     let mut r = RegionReport::failed(region, e);
     r.detector_id = existing.first().map(|d| d.id.clone());
+    mark_unknown(&mut r, sent);
+    r
+}
+
+/// A failure after a write that got no AWS answer becomes an unknown outcome.
+pub fn mark_unknown(r: &mut RegionReport, sent: &WriteSent) {
     if let (Some(call), Some(e)) = (sent.call(), &mut r.error) {
-        if e.may_have_landed() {
+        if r.outcome == Outcome::Failed && e.may_have_landed() {
             r.outcome = Outcome::Unknown;
             e.message = format!(
                 "{} (after {call}): the change may or may not have been made; run again to converge",
@@ -62,7 +68,6 @@ fn failed_at(region: &str, existing: &[Detector], e: RegionError, sent: &WriteSe
             );
         }
     }
-    r
 }
 
 /// The region's state once the plan is carried out.

@@ -25,6 +25,11 @@ impl WriteSent {
         self.0.set(Some(call));
     }
 
+    /// The write's answer came: whatever happens next, it was made.
+    pub fn answered(&self) {
+        self.0.set(None);
+    }
+
     pub fn call(&self) -> Option<&'static str> {
         self.0.get()
     }

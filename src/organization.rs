@@ -77,12 +77,14 @@ pub async fn admins(client: &Client) -> Result<Vec<String>, RegionError> {
 pub async fn enable_admin(client: &Client, id: &str, sent: &WriteSent) -> Result<(), RegionError> {
     sent.mark("EnableOrganizationAdminAccount");
     client.enable_organization_admin_account().admin_account_id(id).send().await.map_err(failed)?;
+    sent.answered();
     Ok(())
 }
 
 pub async fn disable_admin(client: &Client, id: &str, sent: &WriteSent) -> Result<(), RegionError> {
     sent.mark("DisableOrganizationAdminAccount");
     client.disable_organization_admin_account().admin_account_id(id).send().await.map_err(failed)?;
+    sent.answered();
     Ok(())
 }
 
@@ -190,6 +192,7 @@ pub async fn update_configuration(
         .send()
         .await
         .map_err(failed)?;
+    sent.answered();
     Ok(())
 }
 
@@ -236,7 +239,9 @@ pub async fn create_members(
             Ok::<_, RegionError>(unprocessed(out.unprocessed_accounts()))
         }
     });
-    Ok(try_join_all(calls).await?.into_iter().flatten().collect())
+    let unprocessed = try_join_all(calls).await?.into_iter().flatten().collect();
+    sent.answered();
+    Ok(unprocessed)
 }
 
 /// DisassociateMembers in batches of 50, side by side.
@@ -257,7 +262,9 @@ pub async fn disassociate_members(
             .map_err(failed)?;
         Ok::<_, RegionError>(unprocessed(out.unprocessed_accounts()))
     });
-    Ok(try_join_all(calls).await?.into_iter().flatten().collect())
+    let unprocessed = try_join_all(calls).await?.into_iter().flatten().collect();
+    sent.answered();
+    Ok(unprocessed)
 }
 
 fn unprocessed(list: &[aws_sdk_guardduty::types::UnprocessedAccount]) -> Vec<Unprocessed> {
@@ -322,7 +329,7 @@ mod tests {
         let unprocessed = create_members(&client(&[&create]), "d", &refs, &sent).await.unwrap();
         assert_eq!(create.num_calls(), 3, "50 + 50 + 20");
         assert_eq!(unprocessed.len(), 3, "one per batch here, none dropped");
-        assert_eq!(sent.call(), Some("CreateMembers"));
+        assert_eq!(sent.call(), None, "answered: made, not unknown");
         let e = unprocessed_error("CreateMembers", &unprocessed[..1]);
         assert_eq!(e.code, "UnprocessedAccounts");
         assert!(e.message.starts_with("CreateMembers: 1 account not processed (100000000000: The request"));

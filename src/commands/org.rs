@@ -16,7 +16,7 @@ use futures::future::{FutureExt, LocalBoxFuture, Shared};
 
 use crate::accounts::Role;
 use crate::cli::{AutoEnable, OrgDisableArgs, OrgEnableArgs, OrgStatusArgs};
-use crate::converge::converge;
+use crate::converge::{converge, mark_unknown};
 use crate::error::{RegionError, SetupError};
 use crate::fanout::WriteSent;
 use crate::features::{self, Wanted};
@@ -30,7 +30,8 @@ use crate::report::{OrgRegion, RegionReport, Report};
 use super::Context;
 
 /// How long to wait for the detector the service creates for a new
-/// administrator before creating it ourselves.
+/// administrator before creating it ourselves (at most half of --timeout,
+/// which bounds the whole region).
 const DETECTOR_WAIT: Duration = Duration::from_secs(20);
 
 /// What every org command works with: the run's context, the organization's
@@ -108,7 +109,9 @@ pub async fn enable(
     let desired = &desired;
     org.ctx
         .each_region("org enable", args.dry_run, Some(printer), |mgmt, region, sent| async move {
-            enable_region(org, args, want, desired, &mgmt, &region, &sent).await
+            let mut r = enable_region(org, args, want, desired, &mgmt, &region, &sent).await;
+            mark_unknown(&mut r, &sent);
+            r
         })
         .await
 }
@@ -154,7 +157,7 @@ async fn enable_region(
     // 2. The administrator's detector (created by the service), converged as `enable` does.
     let gd = org.admin_client(admin, region).await;
     if step == AdminStep::Enable {
-        if let Err(e) = calls::wait_for_detector(&gd, DETECTOR_WAIT.min(org.ctx.session.timeout)).await {
+        if let Err(e) = calls::wait_for_detector(&gd, DETECTOR_WAIT.min(org.ctx.session.timeout / 2)).await {
             return org.admin_failed(admin, region, e);
         }
     }
@@ -380,7 +383,9 @@ pub async fn disable(
 ) -> Result<Report, SetupError> {
     let work = |dry_run| {
         move |mgmt: Client, region: String, sent: Rc<WriteSent>| async move {
-            disable_region(org, &args.admin_account, dry_run, &mgmt, &region, &sent).await
+            let mut r = disable_region(org, &args.admin_account, dry_run, &mgmt, &region, &sent).await;
+            mark_unknown(&mut r, &sent);
+            r
         }
     };
     // Removing the administrator ends its view of every member: a person at a

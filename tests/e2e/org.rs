@@ -315,3 +315,30 @@ fn a_refused_role_into_the_administrator_and_an_untrusted_service_say_what_to_do
         .unwrap()
         .contains("enable-aws-service-access --service-principal guardduty.amazonaws.com"));
 }
+
+#[test]
+fn a_write_with_no_answer_is_an_unknown_outcome_and_a_rerun_converges() {
+    let org = Organization::new(1);
+    let admin = org.admin().id.clone();
+    let front = front(&["eu-west-1/guardduty=hang-after-write"]);
+    let w = World {
+        account: org.world.account.clone(),
+        endpoint: front.url.clone(),
+        home: tempfile::tempdir().unwrap(),
+    };
+    let (code, doc) =
+        w.json(&["org", "enable", "--admin-account", &admin, "--regions", TWO, "--timeout", "3"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let regions = by_region(&doc);
+    assert_eq!(regions["us-west-2"]["outcome"], "updated");
+    let cut = &regions["eu-west-1"];
+    assert_eq!(cut["outcome"], "unknown", "{cut:#}");
+    let message = cut["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("no answer to EnableOrganizationAdminAccount within 3 s"), "{message}");
+    // The front carried it out: a run straight to moto sees the administrator and goes on.
+    assert_eq!(org.admins("eu-west-1"), [admin.as_str()]);
+    let (code, doc) = org.world.json(&["org", "enable", "--admin-account", &admin, "--regions", "eu-west-1"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let changes = &by_region(&doc)["eu-west-1"]["changes"];
+    assert!(!changes.as_array().unwrap().iter().any(|c| c == "admin set"), "{changes}");
+}
