@@ -16,11 +16,24 @@ pub async fn converge(
     dry_run: bool,
     sent: &WriteSent,
 ) -> RegionReport {
-    let full = desired.needs_details();
-    let existing = match observe(client, full).await {
+    let existing = match observe(client, desired.needs_details()).await {
         Ok(d) => d,
         Err(e) => return RegionReport::failed(region, e),
     };
+    converge_seen(client, region, desired, dry_run, sent, existing).await
+}
+
+/// `converge`, with the region's detectors already observed (in detail when
+/// `desired` needs it).
+pub async fn converge_seen(
+    client: &Client,
+    region: &str,
+    desired: &Desired,
+    dry_run: bool,
+    sent: &WriteSent,
+    existing: Vec<Detector>,
+) -> RegionReport {
+    let full = desired.needs_details();
     let plan = decide(&existing, desired);
     if dry_run {
         return describe(region, &existing, &plan, desired, None);

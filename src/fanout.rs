@@ -15,23 +15,33 @@ use crate::interrupt::Signals;
 use crate::plan::Outcome;
 use crate::report::RegionReport;
 
-/// The write call a region's work has sent, if any: when the deadline cuts
-/// the region after that, its outcome is unknown, not merely failed.
+/// The write calls a region's work has sent and not yet had answered: when
+/// the deadline cuts the region then, its outcome is unknown, not merely
+/// failed. (Concurrent writes each count until answered.)
 #[derive(Debug, Default)]
-pub struct WriteSent(Cell<Option<&'static str>>);
+pub struct WriteSent {
+    in_flight: Cell<u32>,
+    last: Cell<Option<&'static str>>,
+}
 
 impl WriteSent {
     pub fn mark(&self, call: &'static str) {
-        self.0.set(Some(call));
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.last.set(Some(call));
     }
 
-    /// The write's answer came: whatever happens next, it was made.
+    /// A write's answer came: it was made, whatever happens next.
     pub fn answered(&self) {
-        self.0.set(None);
+        self.in_flight.set(self.in_flight.get().saturating_sub(1));
     }
 
+    /// The last write sent, while any is unanswered.
     pub fn call(&self) -> Option<&'static str> {
-        self.0.get()
+        if self.in_flight.get() > 0 {
+            self.last.get()
+        } else {
+            None
+        }
     }
 }
 

@@ -13,9 +13,11 @@ use aws_sdk_guardduty::Client;
 use futures::future::try_join_all;
 use tracing::debug;
 
+use crate::detectors::observe;
 use crate::error::RegionError;
 use crate::fanout::WriteSent;
 use crate::org_plan::{ConfigPlan, OrgAccount, OrgConfig, PlanSetting};
+use crate::plan::Detector;
 
 /// CreateMembers and DisassociateMembers take at most 50 accounts a call.
 const BATCH: usize = 50;
@@ -102,18 +104,20 @@ pub async fn detector(client: &Client) -> Result<Option<String>, RegionError> {
 }
 
 /// The service creates a new administrator's detector a moment after
-/// EnableOrganizationAdminAccount: look for it, more slowly each time, until
-/// `bound`. None when it has not appeared (the caller then creates it).
-pub async fn wait_for_detector(client: &Client, bound: Duration) -> Result<Option<String>, RegionError> {
+/// EnableOrganizationAdminAccount: look for it (in detail, as `enable` needs
+/// it), more slowly each time, until `bound`. Empty when it has not appeared
+/// (the caller then creates it).
+pub async fn wait_for_detector(client: &Client, bound: Duration) -> Result<Vec<Detector>, RegionError> {
     let until = tokio::time::Instant::now() + bound;
     let mut pause = Duration::from_millis(100);
     loop {
-        if let Some(id) = detector(client).await? {
-            return Ok(Some(id));
+        let seen = observe(client, true).await.map_err(with_hint)?;
+        if !seen.is_empty() {
+            return Ok(seen);
         }
         let now = tokio::time::Instant::now();
         if now >= until {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         debug!(?pause, "the administrator's detector is not there yet");
         tokio::time::sleep(pause.min(until - now)).await;
@@ -290,9 +294,10 @@ pub fn unprocessed_error(call: &str, list: &[Unprocessed]) -> RegionError {
 mod tests {
     //! The paths moto cannot produce, with GuardDuty's real error shapes.
     use aws_sdk_guardduty::operation::create_members::CreateMembersOutput;
+    use aws_sdk_guardduty::operation::get_detector::GetDetectorOutput;
     use aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput;
     use aws_sdk_guardduty::operation::list_organization_admin_accounts::ListOrganizationAdminAccountsOutput;
-    use aws_sdk_guardduty::types::{AdminAccount, UnprocessedAccount};
+    use aws_sdk_guardduty::types::{AdminAccount, DetectorStatus, UnprocessedAccount};
     use aws_smithy_mocks::mock;
 
     use super::*;
@@ -365,14 +370,17 @@ mod tests {
             .times(3)
             .output(|| ListDetectorsOutput::builder().detector_ids("abc").build())
             .build();
-        let found = wait_for_detector(&client(&[&list]), Duration::from_secs(20)).await.unwrap();
-        assert_eq!(found.as_deref(), Some("abc"));
-        assert_eq!(list.num_calls(), 4);
+        let get = mock!(Client::get_detector).then_output(|| {
+            GetDetectorOutput::builder().status(DetectorStatus::Enabled).service_role("r").build()
+        });
+        let found = wait_for_detector(&client(&[&list, &get]), Duration::from_secs(20)).await.unwrap();
+        assert_eq!(found.iter().map(|d| (d.id.as_str(), d.enabled)).collect::<Vec<_>>(), [("abc", true)]);
+        assert_eq!((list.num_calls(), get.num_calls()), (4, 1));
 
         let never = mock!(Client::list_detectors)
             .then_output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build());
         let start = tokio::time::Instant::now();
-        assert_eq!(wait_for_detector(&client(&[&never]), Duration::from_secs(5)).await.unwrap(), None);
+        assert!(wait_for_detector(&client(&[&never]), Duration::from_secs(5)).await.unwrap().is_empty());
         assert_eq!(start.elapsed(), Duration::from_secs(5), "bounded, on the paused clock");
     }
 

@@ -16,7 +16,7 @@ use futures::future::{FutureExt, LocalBoxFuture, Shared};
 
 use crate::accounts::Role;
 use crate::cli::{AutoEnable, OrgDisableArgs, OrgEnableArgs, OrgStatusArgs};
-use crate::converge::{converge, mark_unknown};
+use crate::converge::{converge, converge_seen, mark_unknown};
 use crate::error::{RegionError, SetupError};
 use crate::fanout::WriteSent;
 use crate::features::{self, Wanted};
@@ -156,35 +156,32 @@ async fn enable_region(
 
     // 2. The administrator's detector (created by the service), converged as `enable` does.
     let gd = org.admin_client(admin, region).await;
-    if step == AdminStep::Enable {
-        if let Err(e) = calls::wait_for_detector(&gd, DETECTOR_WAIT.min(org.ctx.session.timeout / 2)).await {
-            return org.admin_failed(admin, region, e);
+    let own = if step == AdminStep::Enable {
+        match calls::wait_for_detector(&gd, DETECTOR_WAIT.min(org.ctx.session.timeout / 2)).await {
+            Ok(seen) => converge_seen(&gd, region, desired, dry_run, sent, seen).await,
+            Err(e) => return org.admin_failed(admin, region, e),
         }
-    }
-    let own = converge(&gd, region, desired, dry_run, sent).await;
+    } else {
+        converge(&gd, region, desired, dry_run, sent).await
+    };
     if let Some(e) = own.error {
         return org.admin_failed(admin, region, e);
     }
     changes.extend(detector_changes("admin", &own));
     let Some(detector) = own.detector_id.clone() else {
-        return org.admin_failed(
-            admin,
-            region,
-            RegionError::new("NoDetector", "the administrator has no detector"),
-        );
+        let e = RegionError::new("NoDetector", "the administrator has no detector");
+        return org.admin_failed(admin, region, e);
     };
 
-    // Auto-enable and the plans, where they differ.
-    let config = match calls::configuration(&gd, &detector).await {
-        Ok(c) => c,
-        Err(e) => return org.admin_failed(admin, region, e),
+    // The organization configuration and the members, read side by side.
+    let (config, members) =
+        futures::join!(calls::configuration(&gd, &detector), calls::members(&gd, &detector));
+    let (config, members) = match (config, members) {
+        (Ok(c), Ok(m)) => (c, m),
+        (Err(e), _) | (_, Err(e)) => return org.admin_failed(admin, region, e),
     };
+    // Auto-enable and the plans, where they differ.
     let plan = org_plan::config_plan(&config, args.auto_enable, want);
-    if !plan.is_empty() && !dry_run {
-        if let Err(e) = calls::update_configuration(&gd, &detector, &plan, sent).await {
-            return org.admin_failed(admin, region, e);
-        }
-    }
     changes.extend(plan.changes.iter().cloned());
     state.auto_enable = Some(args.auto_enable.api_name().to_string());
     state.plans = config.plans;
@@ -195,47 +192,59 @@ async fn enable_region(
             setting.additional.insert(a.api_name().to_string(), v.to_string());
         }
     }
-
     // 3. Every ACTIVE account not yet an enabled member becomes one.
-    let members = match calls::members(&gd, &detector).await {
-        Ok(m) => m,
-        Err(e) => return org.admin_failed(admin, region, e),
-    };
     let enabled: Vec<String> =
         members.into_iter().filter(|(_, status)| status == "Enabled").map(|(id, _)| id).collect();
     let missing = org_plan::uncovered(&org.accounts, &enabled, admin);
-    // The management account can only be a member with its own detector on.
-    if let Some(m) = missing.iter().find(|a| org.management_is(&a.id)) {
-        let own = converge(mgmt, region, desired, dry_run, sent).await;
-        if let Some(e) = own.error {
-            let mut r = RegionReport::failed(region, e);
-            r.changes = changes;
-            return r;
+
+    // The configuration's update and the members' enrolment do not depend on
+    // each other: side by side.
+    let update = async {
+        match plan.is_empty() || dry_run {
+            true => Ok(()),
+            false => calls::update_configuration(&gd, &detector, &plan, sent).await,
         }
-        changes.extend(detector_changes("management", &own));
-        debug_assert_eq!(m.id, org.ctx.caller.account);
-    }
-    let mut unprocessed = Vec::new();
-    if !missing.is_empty() && !dry_run {
-        match calls::create_members(&gd, &detector, &missing, sent).await {
-            Ok(u) => unprocessed = u,
-            Err(e) => {
-                let mut r = org.admin_failed(admin, region, e);
-                r.changes = changes;
-                return r;
+    };
+    let enroll = async {
+        let mut made = Vec::new();
+        // The management account can only be a member with its own detector on.
+        if missing.iter().any(|a| org.management_is(&a.id)) {
+            let own = converge(mgmt, region, desired, dry_run, sent).await;
+            if let Some(e) = own.error {
+                return (made, Err(RegionReport::failed(region, e)));
             }
+            made.extend(detector_changes("management", &own));
         }
+        if missing.is_empty() || dry_run {
+            return (made, Ok(Vec::new()));
+        }
+        let created = calls::create_members(&gd, &detector, &missing, sent).await;
+        (made, created.map_err(|e| org.admin_failed(admin, region, e)))
+    };
+    let (updated, (made, enrolled)) = futures::join!(update, enroll);
+    changes.extend(made);
+    let fail = |mut r: RegionReport, changes: Vec<String>| {
+        r.changes = changes;
+        r
+    };
+    if let Err(e) = updated {
+        return fail(org.admin_failed(admin, region, e), changes);
     }
-    let added = missing.len() - unprocessed.len();
+    let unprocessed = match enrolled {
+        Ok(u) => u,
+        Err(r) => return fail(r, changes),
+    };
+    let added = if dry_run { missing.len() } else { missing.len() - unprocessed.len() };
     if added > 0 {
         changes.push(format!("+{added} member{}", if added == 1 { "" } else { "s" }));
     }
     state.accounts = org.accounts.iter().filter(|a| a.id != admin).count();
-    state.members_enabled = enabled.len() + added;
-    state.uncovered = unprocessed.iter().map(|(id, _)| id.clone()).collect();
     if dry_run {
         state.members_enabled = enabled.len();
         state.uncovered = missing.iter().map(|a| a.id.clone()).collect();
+    } else {
+        state.members_enabled = enabled.len() + added;
+        state.uncovered = unprocessed.iter().map(|(id, _)| id.clone()).collect();
     }
 
     let outcome = if changes.is_empty() { Outcome::Unchanged } else { Outcome::Updated };
@@ -336,14 +345,11 @@ async fn status_region(
                 }
                 Err(e) => return org.admin_failed(admin, region, e),
             };
-            let found = match calls::configuration(&gd, &id).await {
-                Ok(c) => c,
-                Err(e) => return org.admin_failed(admin, region, e),
-            };
-            let members = match calls::members(&gd, &id).await {
-                Ok(m) => m,
-                Err(e) => return org.admin_failed(admin, region, e),
-            };
+            let (found, members) =
+                match futures::join!(calls::configuration(&gd, &id), calls::members(&gd, &id)) {
+                    (Ok(c), Ok(m)) => (c, m),
+                    (Err(e), _) | (_, Err(e)) => return org.admin_failed(admin, region, e),
+                };
             let enabled: Vec<String> =
                 members.into_iter().filter(|(_, s)| s == "Enabled").map(|(id, _)| id).collect();
             let missing = org_plan::uncovered(&org.accounts, &enabled, admin);
@@ -445,10 +451,11 @@ async fn disable_region(
         Err(e) => return org.admin_failed(admin, region, e),
     };
     if let Some(id) = &detector {
-        let config = match calls::configuration(&gd, id).await {
-            Ok(c) => c,
-            Err(e) => return org.admin_failed(admin, region, e),
+        let (config, members) = match futures::join!(calls::configuration(&gd, id), calls::members(&gd, id)) {
+            (Ok(c), Ok(m)) => (c, m),
+            (Err(e), _) | (_, Err(e)) => return org.admin_failed(admin, region, e),
         };
+        // Auto-enable off first, so the members disassociated next are not enrolled again.
         let plan = org_plan::config_plan(&config, AutoEnable::None, None);
         if !plan.is_empty() && !dry_run {
             if let Err(e) = calls::update_configuration(&gd, id, &plan, sent).await {
@@ -456,10 +463,6 @@ async fn disable_region(
             }
         }
         changes.extend(plan.changes);
-        let members = match calls::members(&gd, id).await {
-            Ok(m) => m,
-            Err(e) => return org.admin_failed(admin, region, e),
-        };
         let associated: Vec<String> =
             members.into_iter().filter(|(_, s)| s != "Removed").map(|(id, _)| id).collect();
         if !associated.is_empty() {
