@@ -109,21 +109,7 @@ class Bench:
         return creds
 
     def env(self, creds):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            AWS_ACCESS_KEY_ID=creds["aws_access_key_id"],
-            AWS_SECRET_ACCESS_KEY=creds["aws_secret_access_key"],
-            AWS_SESSION_TOKEN=creds["aws_session_token"],
-            AWS_REGION=self.home, AWS_DEFAULT_REGION=self.home,
-            AWS_ENDPOINT_URL=self.front, AWS_EC2_METADATA_DISABLED="true",
-            AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-            PATH=f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            # The front is on loopback: never through a proxy of the caller's.
-            NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
-        )
-        if self.ca_bundle:
-            env["AWS_CA_BUNDLE"] = str(self.ca_bundle)
-        return env
+        return env_for(creds, self.home, self.front, self.ca_bundle)
 
     def measure(self, argv, state):
         """One sample from two runs, each from a fresh account in `state`.
@@ -179,6 +165,26 @@ class Bench:
         for p in (self.front_proc, self.moto_proc):
             p.kill()
             p.wait()
+
+
+def env_for(creds, home, endpoint, ca_bundle=None):
+    """A tool's environment: these credentials, home region and endpoint, and
+    nothing of the caller's AWS settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID=creds["aws_access_key_id"],
+        AWS_SECRET_ACCESS_KEY=creds["aws_secret_access_key"],
+        AWS_SESSION_TOKEN=creds["aws_session_token"],
+        AWS_REGION=home, AWS_DEFAULT_REGION=home,
+        AWS_ENDPOINT_URL=endpoint, AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        PATH=f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # The front is on loopback: never through a proxy of the caller's.
+        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
+    )
+    if ca_bundle:
+        env["AWS_CA_BUNDLE"] = str(ca_bundle)
+    return env
 
 
 def private_ca(d):

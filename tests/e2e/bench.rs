@@ -35,3 +35,23 @@ fn bench_runs_at_scale_zero_and_writes_json() {
     }
     assert_eq!(doc["regions"], doc["targets"].as_array().unwrap().len());
 }
+
+#[test]
+fn the_org_bench_runs_at_scale_zero_and_writes_json() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_dir.path().join("org.json");
+    let out = std::process::Command::new(python())
+        .arg(manifest_dir().join("bench/org.py"))
+        .args(["--scale", "0", "--repeat", "1", "--accounts", "3", "--gdctl", env!("CARGO_BIN_EXE_gdctl")])
+        .arg("--json")
+        .arg(&json)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout_of(&out), stderr_of(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let chains: Vec<u64> =
+        doc["results"].as_array().unwrap().iter().map(|r| r["calls_per_region"].as_u64().unwrap()).collect();
+    assert_eq!(chains, [8, 4, 3]);
+    assert_eq!(doc["accounts"], 3);
+}
