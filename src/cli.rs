@@ -8,13 +8,13 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  every target region succeeded (no-ops included)
   1  at least one region failed or has an unknown outcome (the others were
-     still done), a deletion was not confirmed, or the report could not be
-     written
+     still done), a deletion or an administrator's removal was not confirmed,
+     or the report could not be written
   2  usage or setup error (bad flag or setting, unknown region, no region
      left, no home region, no credentials, unknown profile, another account
      than --expect-account, GetCallerIdentity or DescribeRegions failed or
-     timed out); nothing was changed
-  3  `status --check` found a region out of line
+     timed out, an organization gdctl cannot list); nothing was changed
+  3  `status --check` or `org status --check` found a region out of line
   130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM: the regions in flight
      were finished and reported, the others not started
 
