@@ -17,18 +17,9 @@ pub fn completions(shell: clap_complete::Shell) -> ExitCode {
 pub fn man() -> ExitCode {
     let mut out = Vec::new();
     let page = clap_mangen::Man::new(Cli::command());
-    // Each subcommand's flags too: one page covers the whole tool.
-    let written = page.render(&mut out).and_then(|_| {
-        for sub in Cli::command().get_subcommands().filter(|s| !s.is_hide_set()) {
-            let name = sub.get_name();
-            writeln!(out, ".SH \"GDCTL {}\"", name.to_uppercase())?;
-            if let Some(about) = sub.get_long_about().or(sub.get_about()) {
-                writeln!(out, "{}", about.to_string().replace('\n', " ").replace('\\', "\\\\"))?;
-            }
-            clap_mangen::Man::new(sub.clone()).render_options_section(&mut out)?;
-        }
-        Ok(())
-    });
+    // Each subcommand's flags too (`org`'s own subcommands included): one
+    // page covers the whole tool.
+    let written = page.render(&mut out).and_then(|_| sections(&mut out, &Cli::command(), "GDCTL"));
     match written {
         Ok(()) => write_out(&out),
         Err(e) => {
@@ -36,6 +27,19 @@ pub fn man() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn sections(out: &mut Vec<u8>, parent: &clap::Command, prefix: &str) -> std::io::Result<()> {
+    for sub in parent.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+        let title = format!("{prefix} {}", sub.get_name().to_uppercase());
+        writeln!(out, ".SH \"{title}\"")?;
+        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+            writeln!(out, "{}", about.to_string().replace('\n', " ").replace('\\', "\\\\"))?;
+        }
+        clap_mangen::Man::new(sub.clone()).render_options_section(out)?;
+        sections(out, sub, &title)?;
+    }
+    Ok(())
 }
 
 fn write_out(bytes: &[u8]) -> ExitCode {
