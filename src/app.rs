@@ -8,7 +8,7 @@ use crate::accounts::{self, Opened, Role};
 use crate::cli::{Cli, Command, DisableArgs, OrgCommand, OutputFormat, StatusArgs};
 use crate::commands::{disable, enable, org, status, Accounts, Context};
 use crate::error::SetupError;
-use crate::features::Wanted;
+use crate::features::{self, Wanted};
 use crate::output::Printer;
 use crate::plan::Desired;
 use crate::regions;
@@ -32,10 +32,11 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Command::Org(cmd) => Intent::Org(
             cmd,
             match cmd {
-                OrgCommand::Enable(args) => org::wanted(&args.features, &args.runtime_agents)?,
-                OrgCommand::Status(args) => org::wanted(&args.features, &args.runtime_agents)?,
-                OrgCommand::Disable(_) => None,
-            },
+                OrgCommand::Enable(args) => features::requested(args.features.as_ref(), &args.runtime_agents),
+                OrgCommand::Status(args) => features::requested(args.features.as_ref(), &args.runtime_agents),
+                OrgCommand::Disable(_) => Ok(None),
+            }
+            .map_err(SetupError::Invalid)?,
         ),
         Command::Completions { .. } | Command::Man => unreachable!("answered in main, before any set-up"),
     };

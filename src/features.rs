@@ -170,6 +170,11 @@ pub fn parse(features: &[String], agents: &[String]) -> Result<Wanted, String> {
     Ok(Wanted { features, agents })
 }
 
+/// `--features` and `--runtime-agents` as given: none without `--features`.
+pub fn requested(features: Option<&Vec<String>>, agents: &[String]) -> Result<Option<Wanted>, String> {
+    features.map(|names| parse(names, agents)).transpose()
+}
+
 /// One difference between a detector and what was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

@@ -90,17 +90,10 @@ pub async fn disable_admin(client: &Client, id: &str, sent: &WriteSent) -> Resul
     Ok(())
 }
 
-/// The account's detector in the region, if any (ListDetectors, every page).
+/// The account's detector in the region, if any.
 pub async fn detector(client: &Client) -> Result<Option<String>, RegionError> {
-    let ids: Vec<String> = client
-        .list_detectors()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(failed)?;
-    Ok(ids.into_iter().next())
+    let seen = observe(client, false).await.map_err(with_hint)?;
+    Ok(seen.into_iter().next().map(|d| d.id))
 }
 
 /// The service creates a new administrator's detector a moment after

@@ -13,10 +13,8 @@ use super::Context;
 
 /// What `enable` will converge to, checked before any call is made.
 pub fn desired(args: &EnableArgs) -> Result<Desired, SetupError> {
-    let features = match &args.features {
-        Some(names) => Some(features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?),
-        None => None,
-    };
+    let features =
+        features::requested(args.features.as_ref(), &args.runtime_agents).map_err(SetupError::Invalid)?;
     let tags = tags::collect(&args.tags).map_err(SetupError::Invalid)?;
     Ok(Desired::Enabled { frequency: args.frequency, features, tags })
 }

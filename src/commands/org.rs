@@ -19,7 +19,7 @@ use crate::cli::{AutoEnable, OrgDisableArgs, OrgEnableArgs, OrgStatusArgs};
 use crate::converge::{converge, converge_seen, mark_unknown};
 use crate::error::{RegionError, SetupError};
 use crate::fanout::WriteSent;
-use crate::features::{self, Wanted};
+use crate::features::Wanted;
 use crate::org_plan::{self, AdminStep, OrgAccount};
 use crate::organization::{self as calls, with_hint};
 use crate::output::Printer;
@@ -76,14 +76,6 @@ impl<'a> Org<'a> {
 
     fn management_is(&self, id: &str) -> bool {
         id == self.ctx.caller.account
-    }
-}
-
-/// The plans `--features` names, checked before any call.
-pub fn wanted(features: &Option<Vec<String>>, agents: &[String]) -> Result<Option<Wanted>, SetupError> {
-    match features {
-        Some(names) => Ok(Some(features::parse(names, agents).map_err(SetupError::Invalid)?)),
-        None => Ok(None),
     }
 }
 

@@ -12,10 +12,7 @@ use super::Context;
 
 /// The features `--check --features` requires, checked before any call.
 pub fn wanted_features(args: &StatusArgs) -> Result<Option<Wanted>, SetupError> {
-    match &args.features {
-        Some(names) => Ok(Some(features::parse(names, &args.runtime_agents).map_err(SetupError::Invalid)?)),
-        None => Ok(None),
-    }
+    features::requested(args.features.as_ref(), &args.runtime_agents).map_err(SetupError::Invalid)
 }
 
 pub async fn run(
