@@ -114,6 +114,9 @@ pub fn config_plan(current: &OrgConfig, auto: AutoEnable, wanted: Option<&Wanted
         let setting = current.plans.get(feature.api_name());
         let from = setting.map_or("NONE", |s| s.auto_enable.as_str());
         let to = level(on, auto);
+        if from != to {
+            plan.changes.push(shift(feature.cli_name(), from, to));
+        }
         let mut agents = Vec::new();
         if feature == Feature::RuntimeMonitoring {
             for (&agent, &agent_on) in &wanted.agents {
@@ -129,9 +132,6 @@ pub fn config_plan(current: &OrgConfig, auto: AutoEnable, wanted: Option<&Wanted
                     ));
                 }
             }
-        }
-        if from != to {
-            plan.changes.push(shift(feature.cli_name(), from, to));
         }
         if from != to || !agents.is_empty() {
             plan.plans.push(PlanUpdate { feature, auto_enable: to, agents });
@@ -240,6 +240,16 @@ mod tests {
 
     #[test]
     fn runtime_agents_follow_the_plan() {
+        let plan = config_plan(
+            &config("ALL", &[]),
+            AutoEnable::All,
+            Some(&wanted(&["runtime-monitoring"], &["eks"])),
+        );
+        assert_eq!(
+            plan.changes[..2],
+            ["+runtime-monitoring", "+runtime-monitoring:eks"],
+            "the plan, then its agents"
+        );
         let mut current = config("NEW", &[("RUNTIME_MONITORING", "NEW")]);
         current
             .plans
