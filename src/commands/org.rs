@@ -85,7 +85,8 @@ pub fn check_admin(admin: &str, accounts: &[OrgAccount]) -> Result<(), SetupErro
         Ok(())
     } else {
         Err(SetupError::Invalid(format!(
-            "--admin-account {admin} is not an ACTIVE account of the caller's organization"
+            "--admin-account {admin} is not an ACTIVE account of the caller's organization \
+             (or --exclude-accounts leaves it out)"
         )))
     }
 }
