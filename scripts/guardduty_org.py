@@ -26,12 +26,16 @@ the organization, its accounts and trusted services in moto's Organizations.
 Auto-enable as AWS documents it: NEW makes accounts that join the organization
 afterwards members; ALL does the same and also enrolls existing accounts "within
 24 hours" -- which this emulator's clock never reaches, so existing accounts are
-only covered by CreateMembers (as a careful tool must do on AWS too).
+only covered by CreateMembers (as a careful tool must do on AWS too). A plan
+(feature) at NEW or ALL is turned on in each account that becomes a member; a
+plan set to ALL is also turned on in the existing members; none is ever turned
+off by auto-enable.
 
 `install()` must run before moto's server app is created.
 """
 import json
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -159,14 +163,35 @@ def enroll_new_accounts(state: dict[str, Any], org, admin_id: str, region: str) 
             make_member(state, account, admin_id, region)
 
 
+def apply_plans(state: dict[str, Any], detector, levels: tuple[str, ...]) -> None:
+    """Turn on in a member's detector the plans (and agents) whose auto-enable
+    is one of `levels`: NEW or ALL for an account that becomes a member, ALL
+    for the existing members when the configuration changes. Auto-enable never
+    turns a plan off."""
+    features = {f["name"]: f for f in detector.features}
+    for name, setting in state["features"].items():
+        if setting["autoEnable"] not in levels:
+            continue
+        f = features.setdefault(name, {"name": name, "additionalConfiguration": []})
+        f["status"] = "ENABLED"
+        extra = {a["name"]: a for a in f.get("additionalConfiguration") or []}
+        for agent, value in setting["additional"].items():
+            if value in levels:
+                extra[agent] = {"name": agent, "status": "ENABLED"}
+        f["additionalConfiguration"] = list(extra.values())
+    detector.features = list(features.values())
+
+
 def make_member(state: dict[str, Any], account, admin_id: str, region: str) -> None:
-    """An organization account becomes an enabled member: GuardDuty on in it."""
+    """An organization account becomes an enabled member: GuardDuty on in it,
+    with the plans auto-enable gives new members."""
     member = backend(account.id, region)
     detector_id = next(iter(member.detectors), None)
     if detector_id is None:
         detector_id = member.create_detector(True, "SIX_HOURS", {}, {}, [])
     else:
         member.detectors[detector_id].enabled = True
+    apply_plans(state, member.detectors[detector_id], ("NEW", "ALL"))
     state["members"][account.id] = {
         "accountId": account.id,
         "detectorId": detector_id,
@@ -290,6 +315,11 @@ class OrgResponses:
             current["autoEnable"] = f["autoEnable"]
             for extra in f.get("additionalConfiguration") or []:
                 current["additional"][extra["name"]] = extra["autoEnable"]
+        # A plan at ALL reaches the existing members too.
+        for m in state["members"].values():
+            detector = backend(m["accountId"], self.region).detectors.get(m["detectorId"])
+            if m["relationshipStatus"] == "Enabled" and detector is not None:
+                apply_plans(state, detector, ("ALL",))
         return "{}"
 
     def create_members(self) -> str:
@@ -362,7 +392,9 @@ class OrgResponses:
                 "accountId": account_id,
                 "dataSources": seen["dataSources"],
                 "features": [{"name": f.get("name"), "status": f.get("status", "DISABLED"),
-                              "additionalConfiguration": f.get("additionalConfiguration", []), "updatedAt": now()}
+                              "additionalConfiguration": f.get("additionalConfiguration", []),
+                              # A Timestamp: epoch seconds in restJson1 (ListMembers' dates are strings).
+                              "updatedAt": time.time()}
                              for f in seen["features"]],
             })
         return json.dumps({"members": configurations, "unprocessedAccounts": unprocessed})

@@ -208,6 +208,27 @@ class ConfigurationTest(unittest.TestCase):
         self.assertEqual(len(org.gd(late_id).list_detectors()["DetectorIds"]), 1)
 
 
+class PlansTest(unittest.TestCase):
+    def features_of(self, org, account):
+        gd = org.gd(account)
+        detector = gd.list_detectors()["DetectorIds"][0]
+        return {f["Name"]: f["Status"] for f in gd.get_detector(DetectorId=detector).get("Features", [])}
+
+    def test_new_members_get_new_plans_and_existing_ones_only_all(self):
+        org = Org(3)
+        det = org.enable_admin()
+        gd = org.gd(org.admin)
+        gd.create_members(DetectorId=det, AccountDetails=[{"AccountId": org.accounts[1], "Email": "x@example.com"}])
+        gd.update_organization_configuration(DetectorId=det, Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}])
+        self.assertNotIn("S3_DATA_EVENTS", self.features_of(org, org.accounts[1]), "NEW: not existing members")
+        gd.create_members(DetectorId=det, AccountDetails=[{"AccountId": org.accounts[2], "Email": "x@example.com"}])
+        self.assertEqual(self.features_of(org, org.accounts[2])["S3_DATA_EVENTS"], "ENABLED", "a new member")
+        gd.update_organization_configuration(DetectorId=det, Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}])
+        self.assertEqual(self.features_of(org, org.accounts[1])["S3_DATA_EVENTS"], "ENABLED", "ALL: existing too")
+        got = gd.get_member_detectors(DetectorId=det, AccountIds=[org.accounts[1]])["MemberDataSourceConfigurations"]
+        self.assertEqual([(f["Name"], f["Status"]) for f in got[0]["Features"]], [("S3_DATA_EVENTS", "ENABLED")])
+
+
 class MembersTest(unittest.TestCase):
     def test_create_list_get_disassociate(self):
         org = Org(4)

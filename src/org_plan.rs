@@ -154,6 +154,7 @@ pub fn out_of_line(
     auto: AutoEnable,
     wanted: Option<&Wanted>,
     uncovered: usize,
+    plans_differ: usize,
 ) -> Vec<String> {
     let mut reasons = Vec::new();
     match (admin, expected_admin) {
@@ -171,6 +172,10 @@ pub fn out_of_line(
     if uncovered > 0 {
         let s = if uncovered == 1 { "" } else { "s" };
         reasons.push(format!("{uncovered} account{s} not an enabled member"));
+    }
+    if plans_differ > 0 {
+        let s = if plans_differ == 1 { "'s" } else { "s'" };
+        reasons.push(format!("{plans_differ} member{s} plans differ"));
     }
     reasons
 }
@@ -277,11 +282,19 @@ mod tests {
     #[test]
     fn the_check_says_why() {
         let ok = config("ALL", &[]);
-        assert!(out_of_line(Some("1"), Some("1"), Some(&ok), AutoEnable::All, None, 0).is_empty());
-        assert_eq!(out_of_line(None, None, None, AutoEnable::All, None, 0), ["no delegated administrator"]);
+        assert!(out_of_line(Some("1"), Some("1"), Some(&ok), AutoEnable::All, None, 0, 0).is_empty());
         assert_eq!(
-            out_of_line(Some("2"), Some("1"), Some(&config("NEW", &[])), AutoEnable::All, None, 2),
-            ["administrator 2, not 1", "needs auto-enable NEW -> ALL", "2 accounts not an enabled member"]
+            out_of_line(None, None, None, AutoEnable::All, None, 0, 0),
+            ["no delegated administrator"]
+        );
+        assert_eq!(
+            out_of_line(Some("2"), Some("1"), Some(&config("NEW", &[])), AutoEnable::All, None, 2, 1),
+            [
+                "administrator 2, not 1",
+                "needs auto-enable NEW -> ALL",
+                "2 accounts not an enabled member",
+                "1 member's plans differ"
+            ]
         );
     }
 }

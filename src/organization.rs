@@ -6,8 +6,9 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, AdminStatus, AutoEnableMembers, OrgFeature, OrgFeatureAdditionalConfiguration,
-    OrgFeatureStatus, OrganizationAdditionalConfiguration, OrganizationFeatureConfiguration,
+    AccountDetail, AdminStatus, AutoEnableMembers, FeatureStatus, OrgFeature,
+    OrgFeatureAdditionalConfiguration, OrgFeatureStatus, OrganizationAdditionalConfiguration,
+    OrganizationFeatureConfiguration,
 };
 use aws_sdk_guardduty::Client;
 use futures::future::try_join_all;
@@ -16,6 +17,7 @@ use tracing::debug;
 use crate::detectors::observe;
 use crate::error::RegionError;
 use crate::fanout::WriteSent;
+use crate::features::{FeatureState, Features};
 use crate::org_plan::{ConfigPlan, OrgAccount, OrgConfig, PlanSetting};
 use crate::plan::Detector;
 
@@ -211,6 +213,54 @@ pub async fn members(client: &Client, detector: &str) -> Result<Vec<(String, Str
             Some((m.account_id()?.to_string(), m.relationship_status().unwrap_or("").to_string()))
         })
         .collect())
+}
+
+/// GetMemberDetectors in batches of 50, side by side: each member's plans
+/// (as GetDetector would give them), and the members not processed.
+pub async fn member_plans(
+    client: &Client,
+    detector: &str,
+    ids: &[String],
+) -> Result<(Vec<(String, Features)>, Vec<Unprocessed>), RegionError> {
+    let on = |s: Option<&FeatureStatus>| s == Some(&FeatureStatus::Enabled);
+    let calls = ids.chunks(BATCH).map(|batch| async move {
+        let out = client
+            .get_member_detectors()
+            .detector_id(detector)
+            .set_account_ids(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(failed)?;
+        let plans: Vec<(String, Features)> = out
+            .member_data_source_configurations()
+            .iter()
+            .filter_map(|m| {
+                let features = m
+                    .features()
+                    .iter()
+                    .filter_map(|f| {
+                        let additional = f
+                            .additional_configuration()
+                            .iter()
+                            .filter_map(|a| Some((a.name()?.as_str().to_string(), on(a.status()))))
+                            .collect();
+                        Some((
+                            f.name()?.as_str().to_string(),
+                            FeatureState { enabled: on(f.status()), additional },
+                        ))
+                    })
+                    .collect();
+                Some((m.account_id()?.to_string(), features))
+            })
+            .collect();
+        Ok::<_, RegionError>((plans, unprocessed(out.unprocessed_accounts())))
+    });
+    let (mut plans, mut left) = (Vec::new(), Vec::new());
+    for (p, u) in try_join_all(calls).await? {
+        plans.extend(p);
+        left.extend(u);
+    }
+    Ok((plans, left))
 }
 
 /// An account the service did not process, and why.

@@ -69,6 +69,10 @@ pub struct OrgRegion {
     pub members_enabled: usize,
     /// Those that are not: the accounts GuardDuty does not cover here.
     pub uncovered: Vec<String>,
+    /// `org status --check --features`: members whose plans differ, and how
+    /// (`+s3-data-events`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub plans_differ: BTreeMap<String, Vec<String>>,
 }
 
 impl RegionReport {

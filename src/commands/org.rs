@@ -19,7 +19,7 @@ use crate::cli::{AutoEnable, OrgDisableArgs, OrgEnableArgs, OrgStatusArgs};
 use crate::converge::{converge, converge_seen, mark_unknown};
 use crate::error::{RegionError, SetupError};
 use crate::fanout::WriteSent;
-use crate::features::Wanted;
+use crate::features::{self, Wanted};
 use crate::org_plan::{self, AdminStep, OrgAccount};
 use crate::organization::{self as calls, with_hint};
 use crate::output::Printer;
@@ -214,7 +214,14 @@ async fn enable_region(
         let created = calls::create_members(&gd, &detector, &missing, sent).await;
         (made, created.map_err(|e| org.admin_failed(admin, region, e)))
     };
-    let (updated, (made, enrolled)) = futures::join!(update, enroll);
+    // Plans at NEW reach only accounts that become members afterwards: then
+    // the configuration goes first.
+    let (updated, (made, enrolled)) = if plan.plans.is_empty() || args.auto_enable == AutoEnable::All {
+        futures::join!(update, enroll)
+    } else {
+        let updated = update.await;
+        (updated, enroll.await)
+    };
     changes.extend(made);
     let fail = |mut r: RegionReport, changes: Vec<String>| {
         r.changes = changes;
@@ -346,6 +353,26 @@ async fn status_region(
             let enabled: Vec<String> =
                 members.into_iter().filter(|(_, s)| s == "Enabled").map(|(id, _)| id).collect();
             let missing = org_plan::uncovered(&org.accounts, &enabled, admin);
+            // With --check --features: the members' own plans, not only auto-enable's.
+            if let (true, Some(want), false) = (args.check, want, enabled.is_empty()) {
+                match calls::member_plans(&gd, &id, &enabled).await {
+                    Ok((plans, unread)) => {
+                        for (member, features) in plans {
+                            let diff = features::diff(want, &features);
+                            if !diff.is_empty() {
+                                state
+                                    .plans_differ
+                                    .insert(member, diff.iter().map(|c| c.to_string()).collect());
+                            }
+                        }
+                        // Not read is not in line.
+                        for (member, why) in unread {
+                            state.plans_differ.insert(member, vec![format!("not read: {why}")]);
+                        }
+                    }
+                    Err(e) => return org.admin_failed(admin, region, e),
+                }
+            }
             state.accounts = org.accounts.iter().filter(|a| &a.id != admin).count();
             state.members_enabled = state.accounts - missing.len();
             state.uncovered = missing.iter().map(|a| a.id.clone()).collect();
@@ -367,6 +394,7 @@ async fn status_region(
             args.auto_enable,
             want,
             state.uncovered.len(),
+            state.plans_differ.len(),
         );
         r.in_line = Some(reasons.is_empty());
         r.out_of_line = reasons;

@@ -142,6 +142,24 @@ fn org_enable_then_check_then_again_changes_nothing() {
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["summary"]["out_of_line"], 0);
 
+    // The check reads the members' own plans: one that turned S3 off is out of line.
+    let member = &org.accounts[1];
+    block_on(async {
+        let gd = guardduty(&moto().url, member, "eu-west-1");
+        let id = gd.list_detectors().send().await.unwrap().detector_ids.unwrap()[0].clone();
+        let off = aws_sdk_guardduty::types::DetectorFeatureConfiguration::builder()
+            .name(aws_sdk_guardduty::types::DetectorFeature::S3DataEvents)
+            .status(aws_sdk_guardduty::types::FeatureStatus::Disabled)
+            .build();
+        gd.update_detector().detector_id(id).features(off).send().await.unwrap();
+    });
+    let (code, doc) = w.json(&check);
+    assert_eq!(code, 3, "{doc:#}");
+    let r = &by_region(&doc)["eu-west-1"];
+    assert_eq!(r["org"]["plans_differ"][&member.id], serde_json::json!(["+s3-data-events"]), "{r:#}");
+    assert_eq!(r["out_of_line"], serde_json::json!(["1 member's plans differ"]));
+    assert_eq!(by_region(&doc)["us-west-2"]["in_line"], true);
+
     // A second run changes nothing (and creates no second detector anywhere).
     let (code, doc) = w.json(&args);
     assert_eq!(code, 0, "{doc:#}");
@@ -341,4 +359,22 @@ fn a_write_with_no_answer_is_an_unknown_outcome_and_a_rerun_converges() {
     assert_eq!(code, 0, "{doc:#}");
     let changes = &by_region(&doc)["eu-west-1"]["changes"];
     assert!(!changes.as_array().unwrap().iter().any(|c| c == "admin set"), "{changes}");
+}
+
+#[test]
+fn plans_at_new_reach_the_members_gdctl_adds() {
+    // NEW covers only accounts that become members afterwards: the
+    // configuration must land before CreateMembers.
+    let org = Organization::new(3);
+    let w = &org.world;
+    let admin = org.admin().id.clone();
+    let plans = ["--auto-enable", "new", "--features", "s3-data-events", "--regions", "eu-west-1"];
+    let mut args = vec!["org", "enable", "--admin-account", &admin];
+    args.extend(plans);
+    w.gdctl(&args).assert().code(0);
+    let mut check = vec!["org", "status", "--check"];
+    check.extend(plans);
+    let (code, doc) = w.json(&check);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(org.seen_by_admin("eu-west-1").1["S3_DATA_EVENTS"], "NEW");
 }
