@@ -41,7 +41,11 @@ pub fn with_hint(mut e: RegionError) -> RegionError {
             "from the management account: `aws organizations enable-aws-service-access \
              --service-principal guardduty.amazonaws.com`",
         )
-    } else if m.contains("not the management account") || m.contains("not the master account") {
+    } else if m.contains("not have guardduty enabled") || m.contains("not enabled guardduty") {
+        Some("GuardDuty must be on in that account and region first (`gdctl enable` there)")
+    } else if m.contains("management account") || m.contains("master account") {
+        // The service's wording varies ("not the management account", "only the
+        // organization's management account can ..."): the cure is the same.
         Some("run `gdctl org` with the organization's management account credentials")
     } else if m.contains("not a member of an organization") || e.code == "AWSOrganizationsNotInUseException" {
         Some("the account is not in an AWS Organization")
@@ -452,6 +456,11 @@ mod tests {
             "the current account is not the management account of the organization",
         );
         assert!(not_management.unwrap().contains("management account credentials"));
+        let only = hint("BadRequestException", "Only the organization's management account can do this.");
+        assert!(only.unwrap().contains("management account credentials"));
+        let no_detector =
+            hint("X", "the organization's management account does not have GuardDuty enabled in this region");
+        assert!(no_detector.unwrap().contains("`gdctl enable` there"));
         assert!(hint(
             "BadRequestException",
             "The request is rejected because the current account is not a member of an organization."
