@@ -30,6 +30,7 @@ wait is the service's, not gdctl's.
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -134,6 +135,16 @@ class Bench:
     def env(self, creds):
         return bench_py.env_for(creds, self.home, self.front)
 
+    def instructions(self):
+        """Callgrind's count for one `org enable` from scratch (delays do not
+        change it: the front only waits)."""
+        creds, admin = self.organization()
+        p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                            self.args.gdctl, "org", "enable", "--admin-account", admin],
+                           env=self.env(creds), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        m = re.search(r"Collected : (\d+)", p.stderr)
+        return int(m.group(1)) if m else None
+
     def run(self):
         samples = [self.sample() for _ in range(self.args.repeat)]
         regions = len(self.targets)
@@ -147,6 +158,9 @@ class Bench:
             row["ratio_to_bound"] = row["wall_median"] / row["bound"] if row["bound"] else None
             results.append(row)
         sequential = self.delay(self.home) + CASES[0][1] * sum(self.delay(r) for r in self.targets)
+        if self.args.callgrind:
+            ir = self.instructions()
+            results[0]["instructions_per_region"] = ir / regions if ir else None
         return dict(scale=self.args.scale, home=self.home, service_ms=self.table["service_ms"],
                     accounts=self.args.accounts, regions=regions, sequential_estimate=sequential,
                     machine=bench_py.machine(), results=results, targets=self.targets)
@@ -171,6 +185,10 @@ def markdown(doc):
             f"| {r['case']} | {r['runs']} | {f(r['wall_median'])} | {f(r['wall_min'])} | {f(r['wall_max'])} "
             f"| {f(r['cpu_median'])} | {f(r['rss_peak_mb'], 1)} | {r['calls_per_region']} | {f(r['bound'])} "
             f"| {f(r['ratio_to_bound'], 2)} |")
+    ir = doc["results"][0].get("instructions_per_region")
+    if ir:
+        lines.append("")
+        lines.append(f"org enable from scratch: {ir / 1e6:.2f} M instructions per region (callgrind)")
     lines.append("")
     lines.append(f"the same calls region after region would wait at least {doc['sequential_estimate']:.3f} s")
     return "\n".join(lines)
@@ -183,6 +201,7 @@ def main():
     p.add_argument("--scale", type=float, default=1.0, help="0 = no delay")
     p.add_argument("--accounts", type=int, default=50, help="accounts in the organization, management included")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--callgrind", action="store_true", help="also count org enable's instructions (slow)")
     p.add_argument("--json", default=str(ROOT / "target" / "bench" / "org.json"))
     args = p.parse_args()
     if args.repeat < 1 or args.scale < 0 or args.accounts < 2:
