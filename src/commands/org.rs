@@ -70,7 +70,6 @@ impl<'a> Org<'a> {
         if e.message.starts_with("AssumeRole failed") {
             e.hint = Some(self.role.hint(admin, &self.ctx.caller.account).into());
         }
-        let e = e.at(&self.ctx.session.endpoint("guardduty", region), self.ctx.session.timeout);
         RegionReport::failed(region, e)
     }
 
