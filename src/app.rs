@@ -112,12 +112,12 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Intent::Status(args, features) => status::run(&ctx, args, features.as_ref(), &mut printer).await,
         Intent::Org(cmd, features) => {
             let accounts = org_accounts.expect("listed for every org command")?;
-            let org = org::Org::new(&ctx, accounts.clone(), Role::new(a, &caller));
+            if let OrgCommand::Enable(args) = cmd {
+                org::check_admin(&args.admin_account, &accounts)?;
+            }
+            let org = org::Org::new(&ctx, accounts, Role::new(a, &caller));
             match cmd {
-                OrgCommand::Enable(args) => {
-                    org::check_admin(&args.admin_account, &accounts)?;
-                    org::enable(&org, args, features.as_ref(), &mut printer).await
-                }
+                OrgCommand::Enable(args) => org::enable(&org, args, features.as_ref(), &mut printer).await,
                 OrgCommand::Status(args) => org::status(&org, args, features.as_ref(), &mut printer).await,
                 OrgCommand::Disable(args) => org::disable(&org, args, &mut printer).await?,
             }

@@ -66,11 +66,17 @@ impl<'a> Org<'a> {
     }
 
     /// An administrator-side failure: the role's hint when it could not be assumed.
-    fn admin_failed(&self, admin: &str, region: &str, mut e: RegionError) -> RegionReport {
-        if e.message.starts_with("AssumeRole failed") {
+    fn admin_failed(&self, admin: &str, region: &str, e: RegionError) -> RegionReport {
+        self.admin_report(admin, RegionReport::failed(region, e))
+    }
+
+    /// An administrator-side report that failed (its outcome, `unknown`
+    /// included, kept), with the role's hint where the role was the trouble.
+    fn admin_report(&self, admin: &str, mut r: RegionReport) -> RegionReport {
+        if let Some(e) = r.error.as_mut().filter(|e| e.message.starts_with("AssumeRole failed")) {
             e.hint = Some(self.role.hint(admin, &self.ctx.caller.account).into());
         }
-        RegionReport::failed(region, e)
+        r
     }
 
     fn management_is(&self, id: &str) -> bool {
@@ -156,8 +162,8 @@ async fn enable_region(
     } else {
         converge(&gd, region, desired, dry_run, sent).await
     };
-    if let Some(e) = own.error {
-        return org.admin_failed(admin, region, e);
+    if own.error.is_some() {
+        return org.admin_report(admin, own);
     }
     changes.extend(detector_changes("admin", &own));
     let Some(detector) = own.detector_id.clone() else {
@@ -202,8 +208,8 @@ async fn enable_region(
         // The management account can only be a member with its own detector on.
         if missing.iter().any(|a| org.management_is(&a.id)) {
             let own = converge(mgmt, region, desired, dry_run, sent).await;
-            if let Some(e) = own.error {
-                return (made, Err(RegionReport::failed(region, e)));
+            if own.error.is_some() {
+                return (made, Err(own));
             }
             made.extend(detector_changes("management", &own));
         }
