@@ -152,7 +152,7 @@ pub async fn organization(
     client: &aws_sdk_organizations::Client,
     ou: Option<&str>,
 ) -> Result<Vec<String>, SetupError> {
-    let failed = |call: &str, e: RegionError| SetupError::Invalid(org_error(call, ou, e));
+    let failed = |call: &str, e: RegionError| SetupError::Invalid(org_error("--org", call, ou, e));
     let active = |a: &aws_sdk_organizations::types::Account| {
         (a.status() == Some(&AccountStatus::Active)).then(|| a.id().map(str::to_string)).flatten()
     };
@@ -207,9 +207,9 @@ pub async fn organization_accounts(
     client: &aws_sdk_organizations::Client,
     exclude: &[String],
 ) -> Result<Vec<OrgAccount>, SetupError> {
-    let all = list_accounts(client).await.map_err(|e| {
-        SetupError::Invalid(org_error("ListAccounts", None, e).replacen("--org:", "gdctl org:", 1))
-    })?;
+    let all = list_accounts(client)
+        .await
+        .map_err(|e| SetupError::Invalid(org_error("gdctl org", "ListAccounts", None, e)))?;
     let mut accounts: Vec<OrgAccount> = all
         .iter()
         .filter(|a| a.status() == Some(&AccountStatus::Active))
@@ -229,7 +229,8 @@ pub async fn organization_accounts(
     Ok(accounts)
 }
 
-fn org_error(call: &str, ou: Option<&str>, e: RegionError) -> String {
+/// An Organizations failure, for the flag or command (`what`) that needed it.
+fn org_error(what: &str, call: &str, ou: Option<&str>, e: RegionError) -> String {
     let why = match e.code.as_str() {
         "AWSOrganizationsNotInUseException" => {
             "the caller's account is not in an AWS Organization".to_string()
@@ -241,7 +242,7 @@ fn org_error(call: &str, ou: Option<&str>, e: RegionError) -> String {
         "ParentNotFoundException" => format!("organizational unit {} not found", ou.unwrap_or("?")),
         _ => e.to_string(),
     };
-    format!("--org: {call} failed: {why}")
+    format!("{what}: {call} failed: {why}")
 }
 
 /// How one account's part of the run went, for the report.
@@ -299,7 +300,9 @@ mod tests {
 
     #[test]
     fn organization_errors_say_what_to_do() {
-        let e = |code: &str| org_error("ListAccounts", Some("ou-ab12-cdef3456"), RegionError::new(code, "m"));
+        let e = |code: &str| {
+            org_error("--org", "ListAccounts", Some("ou-ab12-cdef3456"), RegionError::new(code, "m"))
+        };
         assert_eq!(
             e("AWSOrganizationsNotInUseException"),
             "--org: ListAccounts failed: the caller's account is not in an AWS Organization"
