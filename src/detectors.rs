@@ -34,18 +34,13 @@ pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, R
     let mut detectors = Vec::with_capacity(ids.len());
     for id in ids {
         let d = client.get_detector().detector_id(&id).send().await.map_err(|e| RegionError::from_sdk(&e))?;
-        let on = |s: Option<&FeatureStatus>| s == Some(&FeatureStatus::Enabled);
         let features = d
             .features()
             .iter()
             .filter_map(|f| {
-                let additional = f
-                    .additional_configuration()
-                    .iter()
-                    .filter_map(|a| Some((a.name()?.as_str().to_string(), on(a.status()))))
-                    .collect();
-                let state = FeatureState { enabled: on(f.status()), additional };
-                Some((f.name()?.as_str().to_string(), state))
+                let agents =
+                    f.additional_configuration().iter().map(|a| (a.name().map(|n| n.as_str()), a.status()));
+                feature_entry(f.name().map(|n| n.as_str()), f.status(), agents)
             })
             .collect();
         let tags = d.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
@@ -59,6 +54,18 @@ pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, R
         });
     }
     Ok(detectors)
+}
+
+/// A feature as the API reports it, a detector's or a member's: its name,
+/// whether it is on, and its agents'.
+pub fn feature_entry<'a>(
+    name: Option<&str>,
+    status: Option<&FeatureStatus>,
+    agents: impl Iterator<Item = (Option<&'a str>, Option<&'a FeatureStatus>)>,
+) -> Option<(String, FeatureState)> {
+    let on = |s: Option<&FeatureStatus>| s == Some(&FeatureStatus::Enabled);
+    let additional = agents.filter_map(|(n, s)| Some((n?.to_string(), on(s)))).collect();
+    Some((name?.to_string(), FeatureState { enabled: on(status), additional }))
 }
 
 /// Why carrying out a plan stopped.

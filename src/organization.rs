@@ -6,18 +6,17 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, AdminStatus, AutoEnableMembers, FeatureStatus, OrgFeature,
-    OrgFeatureAdditionalConfiguration, OrgFeatureStatus, OrganizationAdditionalConfiguration,
-    OrganizationFeatureConfiguration,
+    AccountDetail, AdminStatus, AutoEnableMembers, OrgFeature, OrgFeatureAdditionalConfiguration,
+    OrgFeatureStatus, OrganizationAdditionalConfiguration, OrganizationFeatureConfiguration,
 };
 use aws_sdk_guardduty::Client;
 use futures::future::try_join_all;
 use tracing::debug;
 
-use crate::detectors::observe;
+use crate::detectors::{feature_entry, observe};
 use crate::error::RegionError;
 use crate::fanout::WriteSent;
-use crate::features::{FeatureState, Features};
+use crate::features::Features;
 use crate::org_plan::{ConfigPlan, OrgAccount, OrgConfig, PlanSetting};
 use crate::plan::Detector;
 
@@ -226,7 +225,6 @@ pub async fn member_plans(
     detector: &str,
     ids: &[String],
 ) -> Result<(Vec<(String, Features)>, Vec<Unprocessed>), RegionError> {
-    let on = |s: Option<&FeatureStatus>| s == Some(&FeatureStatus::Enabled);
     let calls = ids.chunks(BATCH).map(|batch| async move {
         let out = client
             .get_member_detectors()
@@ -243,15 +241,11 @@ pub async fn member_plans(
                     .features()
                     .iter()
                     .filter_map(|f| {
-                        let additional = f
+                        let agents = f
                             .additional_configuration()
                             .iter()
-                            .filter_map(|a| Some((a.name()?.as_str().to_string(), on(a.status()))))
-                            .collect();
-                        Some((
-                            f.name()?.as_str().to_string(),
-                            FeatureState { enabled: on(f.status()), additional },
-                        ))
+                            .map(|a| (a.name().map(|n| n.as_str()), a.status()));
+                        feature_entry(f.name().map(|n| n.as_str()), f.status(), agents)
                     })
                     .collect();
                 Some((m.account_id()?.to_string(), features))
