@@ -34,6 +34,9 @@ pub async fn converge_seen(
     existing: Vec<Detector>,
 ) -> RegionReport {
     let full = desired.needs_details();
+    if let Some(d) = existing.first() {
+        sent.saw_detector(&d.id);
+    }
     let plan = decide(&existing, desired);
     if dry_run {
         return describe(region, &existing, &plan, desired, None);

@@ -142,6 +142,10 @@ pub async fn execute(
                 .map_err(|e| RegionError::from_sdk(&e)),
         };
         result.map_err(ExecError::Failed)?;
+        if let Some(id) = &created {
+            sent.saw_detector(id);
+        }
+        sent.answered(action.made(existing));
     }
     Ok(created)
 }

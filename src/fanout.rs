@@ -2,7 +2,7 @@
 //! `timeout`, and hand every report over the moment its region finishes. On
 //! an interruption no further region starts, and the ones in flight finish.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
@@ -15,32 +15,84 @@ use crate::interrupt::Signals;
 use crate::plan::Outcome;
 use crate::report::RegionReport;
 
-/// The write calls a region's work has sent and not yet had answered: when
-/// the deadline cuts the region then, its outcome is unknown, not merely
-/// failed. (Concurrent writes each count until answered.)
+/// A region's journal of writes: those sent and not yet answered (when the
+/// deadline cuts the region then, its outcome is unknown, not merely failed;
+/// concurrent writes each count until answered), the changes the answered
+/// ones made, and the detector seen. A region that fails keeps in its report
+/// every change that was made before the failure, from here.
 #[derive(Debug, Default)]
-pub struct WriteSent {
+struct Journal {
     in_flight: Cell<u32>,
     last: Cell<Option<&'static str>>,
+    made: RefCell<Vec<String>>,
+    detector: RefCell<Option<String>>,
+}
+
+/// A handle on the region's journal; `scoped` ones word their changes for
+/// one part of the work (`admin detector +s3-data-events`).
+#[derive(Debug, Default, Clone)]
+pub struct WriteSent {
+    journal: Rc<Journal>,
+    scope: &'static str,
 }
 
 impl WriteSent {
     pub fn mark(&self, call: &'static str) {
-        self.in_flight.set(self.in_flight.get() + 1);
-        self.last.set(Some(call));
+        let j = &self.journal;
+        j.in_flight.set(j.in_flight.get() + 1);
+        j.last.set(Some(call));
     }
 
-    /// A write's answer came: it was made, whatever happens next.
-    pub fn answered(&self) {
-        self.in_flight.set(self.in_flight.get().saturating_sub(1));
+    /// A write's answer came: it was made, whatever happens next, and it
+    /// changed `made` (in the report's words).
+    pub fn answered<I: IntoIterator<Item = String>>(&self, made: I) {
+        let j = &self.journal;
+        j.in_flight.set(j.in_flight.get().saturating_sub(1));
+        let mut all = j.made.borrow_mut();
+        for change in made {
+            all.push(match self.scope {
+                "" => change,
+                scope => format!("{scope} {change}"),
+            });
+        }
+    }
+
+    /// The same journal, its changes worded for `scope`.
+    pub fn scoped(&self, scope: &'static str) -> WriteSent {
+        WriteSent { journal: self.journal.clone(), scope }
     }
 
     /// The last write sent, while any is unanswered.
     pub fn call(&self) -> Option<&'static str> {
-        if self.in_flight.get() > 0 {
-            self.last.get()
+        if self.journal.in_flight.get() > 0 {
+            self.journal.last.get()
         } else {
             None
+        }
+    }
+
+    /// Every change made so far.
+    pub fn made(&self) -> Vec<String> {
+        self.journal.made.borrow().clone()
+    }
+
+    /// The region's detector, as first seen or created.
+    pub fn saw_detector(&self, id: &str) {
+        self.journal.detector.borrow_mut().get_or_insert_with(|| id.to_string());
+    }
+
+    fn detector(&self) -> Option<String> {
+        self.journal.detector.borrow().clone()
+    }
+
+    /// A failed region's report says what was made before the failure, and
+    /// keeps the detector that was known.
+    fn keep_in(&self, report: &mut RegionReport) {
+        if report.is_failure() {
+            report.changes = self.made();
+            if report.detector_id.is_none() {
+                report.detector_id = self.detector();
+            }
         }
     }
 }
@@ -85,6 +137,7 @@ where
                     Ok(report) => report,
                     Err(_) => cut(place.region(), timeout, sent.call()),
                 };
+                sent.keep_in(&mut report);
                 report.account = place.account().to_string();
                 report
             }

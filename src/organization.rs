@@ -84,14 +84,14 @@ pub async fn admins(client: &Client) -> Result<Vec<String>, RegionError> {
 pub async fn enable_admin(client: &Client, id: &str, sent: &WriteSent) -> Result<(), RegionError> {
     sent.mark("EnableOrganizationAdminAccount");
     client.enable_organization_admin_account().admin_account_id(id).send().await.map_err(failed)?;
-    sent.answered();
+    sent.answered(["admin set".to_string()]);
     Ok(())
 }
 
 pub async fn disable_admin(client: &Client, id: &str, sent: &WriteSent) -> Result<(), RegionError> {
     sent.mark("DisableOrganizationAdminAccount");
     client.disable_organization_admin_account().admin_account_id(id).send().await.map_err(failed)?;
-    sent.answered();
+    sent.answered(["admin removed".to_string()]);
     Ok(())
 }
 
@@ -194,7 +194,7 @@ pub async fn update_configuration(
         .send()
         .await
         .map_err(failed)?;
-    sent.answered();
+    sent.answered(plan.changes.iter().cloned());
     Ok(())
 }
 
@@ -272,7 +272,6 @@ pub async fn create_members(
     accounts: &[&OrgAccount],
     sent: &WriteSent,
 ) -> Result<Vec<Unprocessed>, RegionError> {
-    sent.mark("CreateMembers");
     let calls = accounts.chunks(BATCH).map(|batch| {
         let details: Vec<AccountDetail> = batch
             .iter()
@@ -280,12 +279,14 @@ pub async fn create_members(
             .collect();
         let request = client.create_members().detector_id(detector).set_account_details(Some(details));
         async move {
+            sent.mark("CreateMembers");
             let out = request.send().await.map_err(failed)?;
-            Ok::<_, RegionError>(unprocessed(out.unprocessed_accounts()))
+            let left = unprocessed(out.unprocessed_accounts());
+            sent.answered(members_changed('+', batch.len() - left.len()));
+            Ok::<_, RegionError>(left)
         }
     });
     let unprocessed = try_join_all(calls).await?.into_iter().flatten().collect();
-    sent.answered();
     Ok(unprocessed)
 }
 
@@ -296,8 +297,8 @@ pub async fn disassociate_members(
     ids: &[String],
     sent: &WriteSent,
 ) -> Result<Vec<Unprocessed>, RegionError> {
-    sent.mark("DisassociateMembers");
     let calls = ids.chunks(BATCH).map(|batch| async move {
+        sent.mark("DisassociateMembers");
         let out = client
             .disassociate_members()
             .detector_id(detector)
@@ -305,11 +306,17 @@ pub async fn disassociate_members(
             .send()
             .await
             .map_err(failed)?;
-        Ok::<_, RegionError>(unprocessed(out.unprocessed_accounts()))
+        let left = unprocessed(out.unprocessed_accounts());
+        sent.answered(members_changed('-', batch.len() - left.len()));
+        Ok::<_, RegionError>(left)
     });
     let unprocessed = try_join_all(calls).await?.into_iter().flatten().collect();
-    sent.answered();
     Ok(unprocessed)
+}
+
+/// `+12 members`, `-1 member`; nothing for none.
+pub fn members_changed(sign: char, n: usize) -> Option<String> {
+    (n > 0).then(|| format!("{sign}{n} member{}", if n == 1 { "" } else { "s" }))
 }
 
 fn unprocessed(list: &[aws_sdk_guardduty::types::UnprocessedAccount]) -> Vec<Unprocessed> {

@@ -113,6 +113,34 @@ impl Action {
     }
 }
 
+impl Action {
+    /// Everything the call changed once answered, in the report's words, the
+    /// outcome and frequency included (`created`, `resumed`,
+    /// `SIX_HOURS -> FIFTEEN_MINUTES`, `+s3-data-events`): what a region that
+    /// fails later still reports.
+    pub fn made(&self, existing: &[Detector]) -> Vec<String> {
+        let mut made = match self {
+            Action::Create { .. } => vec!["created".to_string()],
+            Action::Update { id, resume, frequency, .. } => {
+                let mut v = Vec::new();
+                if *resume {
+                    v.push("resumed".to_string());
+                }
+                if let Some(f) = frequency {
+                    let was = existing.iter().find(|d| &d.id == id).and_then(|d| d.frequency.as_deref());
+                    v.push(format!("{} -> {}", was.unwrap_or("?"), f.api_name()));
+                }
+                v
+            }
+            Action::Delete { .. } => vec!["deleted".to_string()],
+            Action::Suspend { .. } => vec!["suspended".to_string()],
+            Action::Tag { .. } => Vec::new(),
+        };
+        made.extend(self.changes());
+        made
+    }
+}
+
 /// What happened (or would happen) in a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

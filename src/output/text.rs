@@ -117,7 +117,11 @@ impl Layout {
 
 fn detail(r: &RegionReport) -> String {
     if let Some(e) = &r.error {
-        return e.to_string();
+        // A failure after writes still says what they changed.
+        return match r.changes.is_empty() {
+            true => e.to_string(),
+            false => format!("{e}  made before the failure: {}", r.changes.join(", ")),
+        };
     }
     let mut parts: Vec<String> = Vec::new();
     if let Some(o) = &r.org {
