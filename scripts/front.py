@@ -20,10 +20,18 @@ or by region and service (`--fault us-east-1/ec2=403`):
                               (as a concurrent writer would), then answer 400
                               BadRequestException "a detector already exists"
 
+  --fault-on "METHOD PATH=KIND"
+                              the same faults (KIND as above) for one call, in every region:
+                              requests whose method is METHOD and whose path matches the
+                              regular expression PATH whole (`POST /detector/[^/]+/member=500`:
+                              CreateMembers fails, the calls before it pass)
+
   --deny-role ARN             answer STS AssumeRole for that role with 403 AccessDenied
   --sts-rate N                answer STS AssumeRole calls beyond N a second with 400 Throttling,
                               as STS does above its per-account rate (GET /__front/stats
-                              says how many it throttled)
+                              says how many it throttled, and `assume_role_peak`: the most
+                              AssumeRole calls that arrived within any 0.9 s, a second less
+                              the loopback's jitter)
 
   --delays FILE               JSON {"home": "...", "service_ms": 20, "rtt_ms": {REGION: MS}}:
                               every request takes service_ms + rtt_ms[REGION] (times --scale)
@@ -62,7 +70,7 @@ ERRORS = {
 
 
 class Front:
-    def __init__(self, upstream, faults, delays, scale, hang_seconds, deny_roles=(), sts_rate=0):
+    def __init__(self, upstream, faults, delays, scale, hang_seconds, deny_roles=(), sts_rate=0, call_faults=()):
         u = urllib.parse.urlsplit(upstream)
         self.host, self.port = u.hostname, u.port
         self.faults = faults
@@ -75,6 +83,18 @@ class Front:
         self.sts_rate = sts_rate
         self.second, self.in_second = 0, 0  # AssumeRole calls in the current second
         self.throttled = 0
+        self.assume_role_times = []  # monotonic arrival time of every AssumeRole call
+        self.call_faults = list(call_faults)  # (method, compiled path pattern, spec)
+
+    def assume_role_peak(self, window=0.9):
+        with self.lock:
+            times = sorted(self.assume_role_times)
+        peak, first = 0, 0
+        for last, t in enumerate(times):
+            while t - times[first] >= window:
+                first += 1
+            peak = max(peak, last - first + 1)
+        return peak
 
     def delay_for(self, region):
         if not self.delays:
@@ -121,7 +141,8 @@ def make_handler(front):
             body = self.rfile.read(length) if length else b""
             if self.path == "/__front/stats":
                 # For tests: how many calls the front throttled.
-                payload = json.dumps({"throttled": front.throttled}).encode()
+                payload = json.dumps({"throttled": front.throttled,
+                                      "assume_role_peak": front.assume_role_peak()}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -163,6 +184,8 @@ def make_handler(front):
             if form.get("Action") != ["AssumeRole"]:
                 return None
             role = (form.get("RoleArn") or [""])[0]
+            with front.lock:
+                front.assume_role_times.append(time.monotonic())
             if role in front.deny_roles:
                 message = (f"User: arn:aws:sts::123456789012:assumed-role/caller/gdctl is not authorized "
                            f"to perform: sts:AssumeRole on resource: {role}")
@@ -183,6 +206,11 @@ def make_handler(front):
             if denied:
                 return denied
             spec = front.faults.get(f"{region}/{service}") or front.faults.get(region)
+            key = region
+            path = self.path.split("?")[0]
+            for method, pattern, call_spec in front.call_faults:
+                if self.command == method and pattern.fullmatch(path):
+                    spec, key = call_spec, f"{method} {pattern.pattern}"
             if not spec:
                 return None
             kind, _, arg = spec.partition(":")
@@ -198,10 +226,10 @@ def make_handler(front):
                 return "hang"
             if kind == "throttle":
                 with front.lock:
-                    n = front.seen.get(region, 0)
+                    n = front.seen.get(key, 0)
                     if n >= int(arg or 1):
                         return None
-                    front.seen[region] = n + 1
+                    front.seen[key] = n + 1
             if kind == "race":
                 # Only CreateDetector (POST /detector) loses the race; a rival
                 # writer's detector is created upstream first.
@@ -217,14 +245,27 @@ def make_handler(front):
     return Handler
 
 
+KINDS = {"403", "500", "502html", "throttle", "hang", "hang-after-write", "delay", "race"}
+
+
 def parse_faults(items):
     faults = {}
     for item in items:
         region, sep, spec = item.partition("=")
-        kind = spec.partition(":")[0]
-        if not sep or kind not in {"403", "500", "502html", "throttle", "hang", "hang-after-write", "delay", "race"}:
+        if not sep or spec.partition(":")[0] not in KINDS:
             sys.exit(f"front.py: bad --fault {item!r}")
         faults[region] = spec
+    return faults
+
+
+def parse_call_faults(items):
+    faults = []
+    for item in items:
+        call, sep, spec = item.rpartition("=")
+        method, _, path = call.partition(" ")
+        if not sep or not path or spec.partition(":")[0] not in KINDS:
+            sys.exit(f"front.py: bad --fault-on {item!r}")
+        faults.append((method, re.compile(path), spec))
     return faults
 
 
@@ -237,6 +278,7 @@ def main():
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--hang-seconds", type=float, default=120.0)
     p.add_argument("--exit-on-eof", action="store_true")
+    p.add_argument("--fault-on", action="append", default=[])
     p.add_argument("--deny-role", action="append", default=[])
     p.add_argument("--sts-rate", type=int, default=0)
     p.add_argument("--tls-cert")
@@ -247,7 +289,7 @@ def main():
 
     delays = json.load(open(args.delays)) if args.delays else None
     front = Front(args.upstream, parse_faults(args.fault), delays, args.scale, args.hang_seconds,
-                  args.deny_role, args.sts_rate)
+                  args.deny_role, args.sts_rate, parse_call_faults(args.fault_on))
     # A listen backlog of socketserver's default 5 drops connections when every
     # region connects at once, and each retry costs a 200 ms TCP timeout.
     ThreadingHTTPServer.request_queue_size = 256

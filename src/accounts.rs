@@ -21,12 +21,16 @@ pub struct Caller {
     pub account: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: role ARNs are built in it.
     pub partition: String,
+    /// The credentials are an assumed role's (`arn:…:sts::…:assumed-role/…`).
+    pub assumed_role: bool,
 }
 
 impl Caller {
     pub fn from_arn(account: String, arn: Option<&str>) -> Caller {
         let partition = arn.and_then(|a| a.split(':').nth(1)).filter(|p| !p.is_empty()).unwrap_or("aws");
-        Caller { account, partition: partition.to_string() }
+        let assumed_role =
+            arn.and_then(|a| a.split(':').nth(5)).is_some_and(|r| r.starts_with("assumed-role/"));
+        Caller { account, partition: partition.to_string(), assumed_role }
     }
 }
 
@@ -43,10 +47,12 @@ pub struct Role {
 impl Role {
     pub fn new(args: &AccountArgs, caller: &Caller) -> Role {
         Role {
-            name: args.role_name.clone(),
+            name: args.role_name.clone().unwrap_or_else(|| AccountArgs::DEFAULT_ROLE.to_string()),
             external_id: args.external_id.clone(),
-            session_name: args.role_session_name.clone(),
-            duration: Duration::from_secs(u64::from(args.session_duration)),
+            session_name: args.role_session_name.clone().unwrap_or_else(|| "gdctl".to_string()),
+            duration: Duration::from_secs(u64::from(
+                args.session_duration.unwrap_or(AccountArgs::DEFAULT_SESSION_SECONDS),
+            )),
             partition: caller.partition.clone(),
         }
     }
@@ -96,6 +102,8 @@ impl Role {
 /// One line per account in the file: ids, `#` comments, blank lines.
 pub fn parse_list(text: &str, origin: &str) -> Result<Vec<String>, SetupError> {
     let mut ids = Vec::new();
+    // Editors on Windows start a UTF-8 file with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (n, line) in text.lines().enumerate() {
         let id = line.split('#').next().unwrap_or("").trim();
         if id.is_empty() {
@@ -110,10 +118,13 @@ pub fn parse_list(text: &str, origin: &str) -> Result<Vec<String>, SetupError> {
 }
 
 /// The accounts to work in: sorted, each once, without the excluded ones.
+/// An excluded id that is not among them is refused: a typo there must not
+/// leave the account meant to be excluded in.
 pub fn finish(mut ids: Vec<String>, exclude: &[String], origin: &str) -> Result<Vec<String>, SetupError> {
     if ids.is_empty() {
         return Err(SetupError::Invalid(format!("{origin} named no account to work on")));
     }
+    not_among(exclude, |x| ids.contains(x), origin)?;
     ids.sort();
     ids.dedup();
     ids.retain(|id| !exclude.contains(id));
@@ -125,10 +136,26 @@ pub fn finish(mut ids: Vec<String>, exclude: &[String], origin: &str) -> Result<
     Ok(ids)
 }
 
+/// `--exclude-accounts` ids that are not among the accounts selected.
+fn not_among(exclude: &[String], known: impl Fn(&String) -> bool, origin: &str) -> Result<(), SetupError> {
+    let unknown: Vec<&str> = exclude.iter().filter(|x| !known(x)).map(String::as_str).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(SetupError::Invalid(format!(
+        "--exclude-accounts {}: not among the accounts of {origin}, so it would leave nothing out \
+         (a typo?); nothing was changed",
+        unknown.join(",")
+    )))
+}
+
 /// `--accounts-file`: a path, or `-` for standard input.
 pub fn read_list(path: &std::path::Path) -> Result<Vec<String>, SetupError> {
-    use std::io::Read;
+    use std::io::{IsTerminal, Read};
     let (text, origin) = if path.as_os_str() == "-" {
+        if std::io::stdin().is_terminal() {
+            eprintln!("gdctl: reading account ids from standard input, one per line (end with Ctrl-D)");
+        }
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map_err(|e| {
             SetupError::Invalid(format!("--accounts-file -: could not read standard input: {e}"))
@@ -216,8 +243,9 @@ pub async fn organization_accounts(
         .filter_map(|a| {
             Some(OrgAccount { id: a.id()?.to_string(), email: a.email().unwrap_or_default().to_string() })
         })
-        .filter(|a| !exclude.contains(&a.id))
         .collect();
+    not_among(exclude, |x| accounts.iter().any(|a| &a.id == x), "the organization (ACTIVE ones)")?;
+    accounts.retain(|a| !exclude.contains(&a.id));
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
     if accounts.is_empty() {
         return Err(SetupError::Invalid(

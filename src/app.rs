@@ -49,6 +49,25 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
                 .into(),
         ));
     }
+    let many = a.org || a.accounts_file.is_some() || !a.accounts.is_empty();
+    // A flag that could only be ignored is refused instead.
+    if !many && !for_org {
+        if !a.exclude_accounts.is_empty() {
+            return Err(SetupError::Invalid(
+                "--exclude-accounts narrows --accounts, --accounts-file or --org; without them gdctl works in \
+                 the caller's own account alone, so there is nothing to leave out (nothing was changed)"
+                    .into(),
+            ));
+        }
+        let role_flags = a.role_flags();
+        if !role_flags.is_empty() {
+            return Err(SetupError::Invalid(format!(
+                "{} only apply where gdctl assumes a role in other accounts: with --accounts, \
+                 --accounts-file or --org (or gdctl org)",
+                role_flags.join(", ")
+            )));
+        }
+    }
     // An accounts file is input too: read before any call.
     let listed = match &a.accounts_file {
         Some(path) => Some((accounts::read_list(path)?, "--accounts-file")),
@@ -86,13 +105,28 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     if !g.expect_account.is_empty() && !g.expect_account.contains(&caller.account) {
         return Err(SetupError::WrongAccount { actual: caller.account, expected: g.expect_account.clone() });
     }
+    // STS caps a role assumed with an assumed role's credentials (role
+    // chaining) at one hour: a longer session would fail in every account.
+    if let Some(asked) = a.session_duration.filter(|&s| s > 3600 && caller.assumed_role && (many || for_org))
+    {
+        return Err(SetupError::Invalid(format!(
+            "--session-duration {asked}: the caller is itself an assumed role, and STS allows a role \
+             assumed from it (role chaining) one hour at most: use 3600 or less"
+        )));
+    }
     let described = described.map_err(|e| setup_failed("DescribeRegions", "ec2", e))?;
     // The caller's answer holds every region of the partition (opted in or
     // not): the names given are checked against it, for every account.
     let selection = regions::select(&described, home, &g.regions, &g.exclude_regions)?;
     let chosen = match (listed, org_ids) {
         (Some((ids, origin)), _) => Some(accounts::finish(ids, &a.exclude_accounts, origin)?),
-        (None, Some(org)) => Some(accounts::finish(org?, &a.exclude_accounts, "--org")?),
+        (None, Some(org)) => {
+            let origin = match &a.org_unit {
+                Some(ou) => format!("--org-unit {ou}"),
+                None => "--org".to_string(),
+            };
+            Some(accounts::finish(org?, &a.exclude_accounts, &origin)?)
+        }
         (None, None) => None,
     };
     let plan = match chosen {
@@ -112,8 +146,13 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Intent::Status(args, features) => status::run(&ctx, args, features.as_ref(), &mut printer).await,
         Intent::Org(cmd, features) => {
             let accounts = org_accounts.expect("listed for every org command")?;
-            if let OrgCommand::Enable(args) = cmd {
-                org::check_admin(&args.admin_account, &accounts)?;
+            let admin = match cmd {
+                OrgCommand::Enable(args) => Some(&args.admin_account),
+                OrgCommand::Status(args) => args.admin_account.as_ref(),
+                OrgCommand::Disable(_) => None,
+            };
+            if let Some(admin) = admin {
+                org::check_admin(admin, &accounts)?;
             }
             let org = org::Org::new(&ctx, accounts, Role::new(a, &caller));
             match cmd {
@@ -125,6 +164,10 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     };
     match printer.finish(&report) {
         Ok(()) => Ok(report.exit_code()),
+        // A reader that stops early (`| head`, `| grep -q`) is no failure of
+        // the run: whether its going is even noticed depends on timing, so it
+        // never decides the exit code, which stays the run's own.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(report.exit_code()),
         // A report nobody could read (a closed pipe, a full disk) is no success.
         Err(e) => {
             eprintln!(
@@ -136,11 +179,13 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     }
 }
 
-/// Colour only for a person at a terminal, and never with NO_COLOR set.
+/// Colour only for a person at a terminal that shows it: never with NO_COLOR
+/// set, nor on a terminal that says it is dumb.
 pub fn use_color(format: OutputFormat, stream_is_terminal: bool) -> bool {
     format == OutputFormat::Text
         && stream_is_terminal
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 pub fn stdout_is_terminal() -> bool {

@@ -1,7 +1,38 @@
 //! How many connections the process may hold: every account-region in
 //! flight holds one. The open-file soft limit (often 1024) is raised towards
 //! the hard limit at start; if it is still short, the fan-out narrows rather
-//! than failing on "too many open files".
+//! than failing on "too many open files". And how many role assumptions may
+//! start in a second.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// At most `rate` starts in any one second: the n-th start comes no sooner
+/// than a second after the (n - rate)-th. A whole second's worth may start at
+/// once; the rest follow as the window moves on.
+pub struct RateCeiling {
+    rate: usize,
+    /// The last `rate` starts handed out, oldest first (never decreasing).
+    starts: VecDeque<Instant>,
+}
+
+impl RateCeiling {
+    pub fn new(rate: u32) -> Self {
+        RateCeiling { rate: rate.max(1) as usize, starts: VecDeque::new() }
+    }
+
+    /// When the next start may be, asked at `now`.
+    pub fn next(&mut self, now: Instant) -> Instant {
+        let start = match self.starts.len() >= self.rate {
+            true => self.starts.pop_front().map_or(now, |oldest| now.max(oldest + Duration::from_secs(1))),
+            false => now,
+        };
+        self.starts.push_back(start);
+        start
+    }
+}
 
 use std::sync::OnceLock;
 
@@ -60,5 +91,28 @@ mod tests {
         let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
         assert_eq!((soft, lim.rlim_cur), (lim.rlim_max, lim.rlim_max));
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn never_more_than_the_rate_in_any_second() {
+        let t0 = Instant::now();
+        let mut ceiling = RateCeiling::new(10);
+        // 35 asked at once, then 5 more late (2.5 s in).
+        let mut starts: Vec<Instant> = (0..35).map(|_| ceiling.next(t0)).collect();
+        starts.extend((0..5).map(|_| ceiling.next(t0 + Duration::from_millis(2500))));
+        for (i, &a) in starts.iter().enumerate() {
+            let within = starts[i..].iter().filter(|&&b| b < a + Duration::from_secs(1)).count();
+            assert!(within <= 10, "{within} starts within a second of start {i}");
+        }
+        // A second's worth at once, not half of it: no start later than needed.
+        assert_eq!(starts[9], t0);
+        assert_eq!(starts[10], t0 + Duration::from_secs(1));
+        assert_eq!(starts[34], t0 + Duration::from_secs(3));
+        assert_eq!(starts[35], t0 + Duration::from_secs(3), "the late ones wait for the window too");
     }
 }

@@ -19,6 +19,7 @@ mod org_plan;
 mod organization;
 mod output;
 mod plan;
+mod process;
 mod prompt;
 mod regions;
 mod report;
@@ -42,16 +43,25 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 // for a heap of a few hundred KB. This turns THP off for the process before
 // mimalloc's own constructor (priority 101) and the first allocation, which is
 // what mimalloc does itself when MIMALLOC_ALLOW_THP=0.
+//
+// It also looks at stdout before Rust's runtime does: that quietly opens
+// /dev/null in place of a closed stdout (`>&-`), after which the report would
+// vanish with exit 0.
 #[cfg(target_os = "linux")]
 #[used]
 #[link_section = ".init_array.00100"]
-static NO_HUGE_PAGES: extern "C" fn() = {
-    extern "C" fn no_huge_pages() {
+static BEFORE_MAIN: extern "C" fn() = {
+    extern "C" fn before_main() {
         // Best effort: on failure the process only uses more memory.
         unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+        STDOUT_CLOSED.store(closed, std::sync::atomic::Ordering::Relaxed);
     }
-    no_huge_pages
+    before_main
 };
+
+/// Whether stdout was closed when the process started.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -63,6 +73,12 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(cli.global.verbose);
+    // With stdout closed (`>&-`) the report would vanish and the exit code say
+    // nothing of it: nothing is done instead.
+    if STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("gdctl: error: standard output is closed, so no report could be written: nothing was done");
+        return ExitCode::FAILURE;
+    }
     // Text about gdctl itself: no AWS set-up, no runtime.
     match &cli.command {
         cli::Command::Completions { shell } => return docs::completions(*shell),

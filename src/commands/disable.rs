@@ -1,18 +1,15 @@
 //! `gdctl disable`: delete (or with --suspend, suspend) every target region's detector.
 
-use std::io::IsTerminal;
-use std::rc::Rc;
-
 use crate::cli::DisableArgs;
-use crate::converge::converge;
-use crate::error::SetupError;
-use crate::fanout::WriteSent;
+use crate::converge::converge_seen;
+use crate::detectors::observe;
+use crate::error::{RegionError, SetupError};
 use crate::output::Printer;
 use crate::plan::{Desired, Outcome};
 use crate::prompt;
-use crate::report::Report;
+use crate::report::{RegionReport, Report};
 
-use super::Context;
+use super::{Context, Job};
 
 pub async fn run(
     ctx: &Context<'_>,
@@ -22,36 +19,39 @@ pub async fn run(
     let only_tagged = args.only_tagged.clone();
     let desired =
         &if args.suspend { Desired::Suspended { only_tagged } } else { Desired::Deleted { only_tagged } };
-    let dry_run = args.dry_run;
     let work = |dry_run| {
-        move |client, region: String, sent: Rc<WriteSent>| async move {
-            converge(&client, &region, desired, dry_run, &sent).await
+        move |job: Job| async move {
+            let existing = match observe(&job.client, desired.needs_details()).await {
+                Ok(d) => d,
+                Err(e) => return RegionReport::failed(&job.region, e),
+            };
+            // After the question: only the detector it showed may go.
+            if let Some(shown) = &job.shown {
+                if let Some(other) = existing.iter().find(|d| Some(&d.id) != shown.detector_id.as_ref()) {
+                    let e = RegionError::new(
+                        "ChangedSinceAsked",
+                        format!("detector {} was not shown in the question: left alone; run again", other.id),
+                    );
+                    return RegionReport::failed(&job.region, e);
+                }
+            }
+            converge_seen(&job.client, &job.region, desired, dry_run, &job.sent, existing).await
         }
     };
-
     // Deleting destroys findings: a person at a terminal sees what will go and
     // says yes first. Without a terminal (CI) there is nobody to ask.
-    if matches!(desired, Desired::Deleted { .. }) && !dry_run && !args.yes && std::io::stdin().is_terminal() {
-        let preview = ctx.each_region("disable", true, None, work(true)).await;
-        let doomed: Vec<prompt::Doomed> = preview
-            .regions
-            .iter()
-            .filter(|r| r.outcome == Outcome::Deleted)
-            .map(|r| prompt::Doomed {
-                account: r.account.clone(),
-                region: r.region.clone(),
-                detector: r.detector_id.clone().unwrap_or_default(),
-            })
-            .collect();
-        if !doomed.is_empty() {
-            let stdin = std::io::stdin();
-            let confirmed = prompt::confirm_deletion(&doomed, &mut stdin.lock(), &mut std::io::stderr())
-                .map_err(SetupError::Prompt)?;
-            if !confirmed {
-                return Err(SetupError::Declined);
-            }
-        }
+    if matches!(desired, Desired::Deleted { .. }) {
+        let deletes = |r: &RegionReport| r.outcome == Outcome::Deleted;
+        ctx.each_region_confirmed(
+            "disable",
+            (args.yes, args.dry_run),
+            printer,
+            work,
+            deletes,
+            prompt::deletion,
+        )
+        .await
+    } else {
+        Ok(ctx.each_region("disable", args.dry_run, Some(printer), work(args.dry_run)).await)
     }
-
-    Ok(ctx.each_region("disable", dry_run, Some(printer), work(dry_run)).await)
 }

@@ -9,7 +9,7 @@ use crate::plan::Desired;
 use crate::report::Report;
 use crate::tags;
 
-use super::Context;
+use super::{Context, Job};
 
 /// What `enable` will converge to, checked before any call is made.
 pub fn desired(args: &EnableArgs) -> Result<Desired, SetupError> {
@@ -20,8 +20,8 @@ pub fn desired(args: &EnableArgs) -> Result<Desired, SetupError> {
 }
 
 pub async fn run(ctx: &Context<'_>, desired: &Desired, dry_run: bool, printer: &mut Printer<'_>) -> Report {
-    ctx.each_region("enable", dry_run, Some(printer), |client, region, sent| async move {
-        converge(&client, &region, desired, dry_run, &sent).await
+    ctx.each_region("enable", dry_run, Some(printer), |job: Job| async move {
+        converge(&job.client, &job.region, desired, dry_run, &job.sent).await
     })
     .await
 }

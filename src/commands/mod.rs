@@ -10,18 +10,19 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use tracing::debug;
 
 use crate::accounts::{AccountReport, Caller, Opened, Role};
 use crate::cli::Global;
-use crate::error::RegionError;
+use crate::error::{RegionError, SetupError};
 use crate::fanout::{fan_out, Place, WriteSent};
 use crate::interrupt::Signals;
 use crate::output::Printer;
 use crate::plan::Outcome;
+use crate::prompt;
 use crate::regions::{self, Described};
 use crate::report::{RegionReport, Report};
 use crate::session::Session;
@@ -44,9 +45,56 @@ pub struct Context<'a> {
     pub accounts: &'a Accounts,
     pub global: &'a Global,
     opened: RefCell<BTreeMap<String, Result<Rc<Opened>, RegionError>>>,
-    /// Role assumptions are started one slot apart from here on.
-    pace_from: tokio::time::Instant,
-    assumed: std::cell::Cell<u32>,
+    /// Role assumptions start at most `--assume-role-rate` in any second.
+    role_starts: RefCell<crate::limits::RateCeiling>,
+}
+
+/// One region's work, as a command gets it.
+pub struct Job {
+    /// The account's GuardDuty client in the region.
+    pub client: aws_sdk_guardduty::Client,
+    pub region: String,
+    pub sent: Rc<WriteSent>,
+    /// After a confirmation: what the question showed of this region (the
+    /// preview's report), which is all the work may change.
+    pub shown: Option<RegionReport>,
+}
+
+/// What a question showed: the preview's report of every place, and which
+/// of them it asked about. Only those are worked on; the others keep their
+/// preview's report.
+pub struct Asked {
+    preview: BTreeMap<(String, String), RegionReport>,
+    will_change: fn(&RegionReport) -> bool,
+}
+
+impl Asked {
+    pub fn new(preview: &Report, will_change: fn(&RegionReport) -> bool) -> Asked {
+        let preview =
+            preview.regions.iter().map(|r| ((r.account.clone(), r.region.clone()), r.clone())).collect();
+        Asked { preview, will_change }
+    }
+
+    /// The preview's report of a place the question did not ask about; None
+    /// for one it did.
+    fn left_alone(&self, account: &str, region: &str) -> Result<RegionReport, RegionReport> {
+        match self.preview.get(&(account.to_string(), region.to_string())) {
+            Some(r) if (self.will_change)(r) => Err(r.clone()),
+            Some(r) if r.is_failure() => {
+                let mut r = r.clone();
+                if let Some(e) = r.error.as_mut() {
+                    e.message = format!("{} (could not be read before asking: left alone)", e.message);
+                }
+                r.outcome = Outcome::Failed;
+                Ok(r)
+            }
+            Some(r) => Ok(r.clone()),
+            None => Ok(RegionReport::failed(
+                region,
+                RegionError::new("NotAsked", "not read before asking: left alone"),
+            )),
+        }
+    }
 }
 
 /// One region of one opened account.
@@ -76,8 +124,7 @@ impl<'a> Context<'a> {
             accounts,
             global,
             opened: RefCell::new(opened),
-            pace_from: tokio::time::Instant::now(),
-            assumed: std::cell::Cell::new(0),
+            role_starts: RefCell::new(crate::limits::RateCeiling::new(global.accounts.assume_role_rate())),
         }
     }
 
@@ -126,18 +173,51 @@ impl<'a> Context<'a> {
         Ok(Opened { id: id.to_string(), config, role_arn, selection })
     }
 
-    /// Wait for this role assumption's slot: after the first rate/2, the n-th
-    /// starts (n - rate/2)/rate seconds after the first, or at once if that
-    /// time has passed. STS allows about 600 AssumeRole calls a second per
-    /// calling account and region: paced below that, a large organization is
-    /// not throttled into failures (the SDK's retries absorb the rest).
+    /// Wait for this role assumption's turn: at most `--assume-role-rate`
+    /// start in any one second. The n-th starts no sooner than a second after
+    /// the (n - rate)-th did, so a whole second's worth may start at once and
+    /// the rest follow as the window moves on. STS allows about 600 AssumeRole
+    /// calls a second per calling account and region: paced below that, a
+    /// large organization is not throttled into failures.
     async fn pace_role_assumption(&self) {
-        let n = self.assumed.get();
-        self.assumed.set(n + 1);
-        // A token bucket: half a second's worth start at once, the rest at the rate.
-        let rate = self.global.accounts.assume_role_rate;
-        let slot = Duration::from_secs(1) / rate * n.saturating_sub(rate / 2);
-        tokio::time::sleep_until(self.pace_from + slot).await;
+        let start = self.role_starts.borrow_mut().next(tokio::time::Instant::now());
+        tokio::time::sleep_until(start).await;
+    }
+
+    /// A run that destroys (`disable`, `org disable`): where a person may be
+    /// at a terminal, a read-only preview first, a question showing every
+    /// place `will_change` picks (and those that could not be read), and on
+    /// yes a run that changes only those. `work(dry_run)` is the region's
+    /// work. With --yes, --dry-run or no terminal at all: the run alone.
+    pub async fn each_region_confirmed<W, F, Fut>(
+        &self,
+        command: &'static str,
+        (yes, dry_run): (bool, bool),
+        printer: &mut Printer<'_>,
+        work: W,
+        will_change: fn(&RegionReport) -> bool,
+        question: impl FnOnce(&[&RegionReport], &[&RegionReport]) -> prompt::Question,
+    ) -> Result<Report, SetupError>
+    where
+        W: Fn(bool) -> F,
+        F: Fn(Job) -> Fut,
+        Fut: Future<Output = RegionReport>,
+    {
+        let mut terminal = match (yes || dry_run, prompt::Terminal::find()) {
+            (false, Some(t)) => t,
+            _ => return Ok(self.each_region(command, dry_run, Some(printer), work(dry_run)).await),
+        };
+        let preview = self.each_region(command, true, None, work(true)).await;
+        let shown: Vec<&RegionReport> = preview.regions.iter().filter(|r| will_change(r)).collect();
+        if !shown.is_empty() {
+            let unread: Vec<&RegionReport> = preview.regions.iter().filter(|r| r.is_failure()).collect();
+            let question = question(&shown, &unread);
+            if !terminal.confirm(&question)? {
+                return Err(SetupError::Declined(question.declined));
+            }
+        }
+        let asked = Asked::new(&preview, will_change);
+        Ok(self.each_region_asked(command, false, Some(printer), Some(&asked), work(false)).await)
     }
 
     /// Run `work` in every target region of every account, print each as it
@@ -151,7 +231,25 @@ impl<'a> Context<'a> {
         work: F,
     ) -> Report
     where
-        F: Fn(aws_sdk_guardduty::Client, String, Rc<WriteSent>) -> Fut,
+        F: Fn(Job) -> Fut,
+        Fut: Future<Output = RegionReport>,
+    {
+        self.each_region_asked(command, dry_run, printer, None, work).await
+    }
+
+    /// `each_region`, after a question: only the places it asked about are
+    /// worked on (each given what it showed); the others are reported as the
+    /// preview found them, and one whose preview failed fails.
+    pub async fn each_region_asked<F, Fut>(
+        &self,
+        command: &'static str,
+        dry_run: bool,
+        printer: Option<&mut Printer<'_>>,
+        asked: Option<&Asked>,
+        work: F,
+    ) -> Report
+    where
+        F: Fn(Job) -> Fut,
         Fut: Future<Output = RegionReport>,
     {
         let session = self.session;
@@ -203,15 +301,21 @@ impl<'a> Context<'a> {
             signals.as_mut(),
             |unit: &Unit, sent| {
                 let region = unit.region.clone();
-                let job = work(session.guardduty(&unit.account.config, &region), region, sent);
-                async move {
+                let shown = match asked.map(|a| a.left_alone(&unit.account.id, &region)) {
+                    Some(Ok(report)) => return futures::future::Either::Left(std::future::ready(report)),
+                    Some(Err(shown)) => Some(shown),
+                    None => None,
+                };
+                let client = session.guardduty(&unit.account.config, &region);
+                let job = work(Job { client, region, sent, shown });
+                futures::future::Either::Right(async move {
                     let mut report = job.await;
                     if let Some(e) = report.error.take() {
                         report.error =
                             Some(e.at(&session.endpoint("guardduty", &report.region), session.timeout));
                     }
                     report
-                }
+                })
             },
             |report| {
                 debug!(
@@ -259,6 +363,11 @@ impl<'a> Context<'a> {
                             }
                             reports.push(r);
                         }
+                    }
+                    // Interrupted before any of its regions started: not started.
+                    let mine = || reports.iter().filter(|r| &r.account == id);
+                    if mine().next().is_some() && mine().all(|r| r.outcome == Outcome::NotStarted) {
+                        account.outcome = "not-started";
                     }
                 }
                 Some(Err(e)) => {

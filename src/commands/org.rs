@@ -6,8 +6,6 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::rc::Rc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -17,6 +15,7 @@ use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use crate::accounts::Role;
 use crate::cli::{AutoEnable, OrgDisableArgs, OrgEnableArgs, OrgStatusArgs};
 use crate::converge::{converge, converge_seen, mark_unknown};
+use crate::detectors::observe;
 use crate::error::{RegionError, SetupError};
 use crate::fanout::WriteSent;
 use crate::features::{self, Wanted};
@@ -27,7 +26,7 @@ use crate::plan::{Desired, Outcome};
 use crate::prompt;
 use crate::report::{OrgRegion, RegionReport, Report};
 
-use super::Context;
+use super::{Context, Job};
 
 /// How long to wait for the detector the service creates for a new
 /// administrator before creating it ourselves (at most half of --timeout,
@@ -106,9 +105,9 @@ pub async fn enable(
         Desired::Enabled { frequency: args.frequency, features: want.cloned(), tags: Default::default() };
     let desired = &desired;
     org.ctx
-        .each_region("org enable", args.dry_run, Some(printer), |mgmt, region, sent| async move {
-            let mut r = enable_region(org, args, want, desired, &mgmt, &region, &sent).await;
-            mark_unknown(&mut r, &sent);
+        .each_region("org enable", args.dry_run, Some(printer), |job: Job| async move {
+            let mut r = enable_region(org, args, want, desired, &job.client, &job.region, &job.sent).await;
+            mark_unknown(&mut r, &job.sent);
             r
         })
         .await
@@ -128,10 +127,18 @@ async fn enable_region(
     let mut changes = Vec::new();
     let mut state = OrgRegion { administrator: Some(admin.to_string()), ..OrgRegion::default() };
 
-    // 1. The management account names the administrator, never replacing another.
-    let listed = match calls::admins(mgmt).await {
+    // 1. The management account names the administrator, never replacing
+    // another. The administrator's side is read beside it, so a role that
+    // cannot be assumed fails the region before anything is written.
+    let gd = org.admin_client(admin, region).await;
+    let (listed, seen) = futures::join!(calls::admins(mgmt), observe(&gd, desired.needs_details()));
+    let listed = match listed {
         Ok(l) => l,
         Err(e) => return RegionReport::failed(region, e),
+    };
+    let seen = match seen {
+        Ok(seen) => seen,
+        Err(e) => return org.admin_failed(admin, region, with_hint(e)),
     };
     let step = match org_plan::admin_step(&listed, admin) {
         Ok(step) => step,
@@ -152,16 +159,18 @@ async fn enable_region(
         }
     }
 
-    // 2. The administrator's detector (created by the service), converged as `enable` does.
-    let gd = org.admin_client(admin, region).await;
-    let own = if step == AdminStep::Enable {
-        match calls::wait_for_detector(&gd, DETECTOR_WAIT.min(org.ctx.session.timeout / 2)).await {
-            Ok(seen) => converge_seen(&gd, region, desired, dry_run, sent, seen).await,
-            Err(e) => return org.admin_failed(admin, region, e),
+    // 2. The administrator's detector (created by the service for a new
+    // administrator that had none), converged as `enable` does.
+    let seen = match (step, seen.is_empty()) {
+        (AdminStep::Enable, true) => {
+            match calls::wait_for_detector(&gd, DETECTOR_WAIT.min(org.ctx.session.timeout / 2)).await {
+                Ok(seen) => seen,
+                Err(e) => return org.admin_failed(admin, region, e),
+            }
         }
-    } else {
-        converge(&gd, region, desired, dry_run, sent).await
+        _ => seen,
     };
+    let own = converge_seen(&gd, region, desired, dry_run, &sent.scoped("admin detector"), seen).await;
     if own.error.is_some() {
         return org.admin_report(admin, own);
     }
@@ -207,7 +216,7 @@ async fn enable_region(
         let mut made = Vec::new();
         // The management account can only be a member with its own detector on.
         if missing.iter().any(|a| org.management_is(&a.id)) {
-            let own = converge(mgmt, region, desired, dry_run, sent).await;
+            let own = converge(mgmt, region, desired, dry_run, &sent.scoped("management detector")).await;
             if own.error.is_some() {
                 return (made, Err(own));
             }
@@ -228,16 +237,14 @@ async fn enable_region(
         (updated, enroll.await)
     };
     changes.extend(made);
-    let fail = |mut r: RegionReport, changes: Vec<String>| {
-        r.changes = changes;
-        r
-    };
+    // A failure from here on keeps the changes already made: the fan-out
+    // takes them from the region's journal of writes.
     if let Err(e) = updated {
-        return fail(org.admin_failed(admin, region, e), changes);
+        return org.admin_failed(admin, region, e);
     }
     let unprocessed = match enrolled {
         Ok(u) => u,
-        Err(r) => return fail(r, changes),
+        Err(r) => return r,
     };
     let added = if dry_run { missing.len() } else { missing.len() - unprocessed.len() };
     if added > 0 {
@@ -309,8 +316,8 @@ pub async fn status(
     printer: &mut Printer<'_>,
 ) -> Report {
     org.ctx
-        .each_region("org status", false, Some(printer), |mgmt, region, _| async move {
-            status_region(org, args, want, &mgmt, &region).await
+        .each_region("org status", false, Some(printer), |job: Job| async move {
+            status_region(org, args, want, &job.client, &job.region).await
         })
         .await
 }
@@ -414,37 +421,27 @@ pub async fn disable(
     printer: &mut Printer<'_>,
 ) -> Result<Report, SetupError> {
     let work = |dry_run| {
-        move |mgmt: Client, region: String, sent: Rc<WriteSent>| async move {
-            let mut r = disable_region(org, &args.admin_account, dry_run, &mgmt, &region, &sent).await;
-            mark_unknown(&mut r, &sent);
+        move |job: Job| async move {
+            let mut r =
+                disable_region(org, &args.admin_account, dry_run, &job.client, &job.region, &job.sent).await;
+            mark_unknown(&mut r, &job.sent);
             r
         }
     };
     // Removing the administrator ends its view of every member: a person at a
     // terminal sees where first. Without a terminal (CI) there is nobody to ask.
-    if !args.dry_run && !args.yes && std::io::stdin().is_terminal() {
-        let preview = org.ctx.each_region("org disable", true, None, work(true)).await;
-        let regions: Vec<String> = preview
-            .regions
-            .iter()
-            .filter(|r| r.outcome == Outcome::Updated)
-            .map(|r| r.region.clone())
-            .collect();
-        if !regions.is_empty() {
-            let stdin = std::io::stdin();
-            let confirmed = prompt::confirm_admin_removal(
-                &args.admin_account,
-                &regions,
-                &mut stdin.lock(),
-                &mut std::io::stderr(),
-            )
-            .map_err(SetupError::Prompt)?;
-            if !confirmed {
-                return Err(SetupError::Declined);
-            }
-        }
-    }
-    Ok(org.ctx.each_region("org disable", args.dry_run, Some(printer), work(args.dry_run)).await)
+    let removes = |r: &RegionReport| r.outcome == Outcome::Updated;
+    let admin = args.admin_account.as_str();
+    org.ctx
+        .each_region_confirmed(
+            "org disable",
+            (args.yes, args.dry_run),
+            printer,
+            work,
+            removes,
+            |shown, unread| prompt::admin_removal(admin, shown, unread),
+        )
+        .await
 }
 
 /// AWS's order for removing a delegated administrator: auto-enable to NONE,
@@ -496,23 +493,20 @@ async fn disable_region(
                 match calls::disassociate_members(&gd, id, &associated, sent).await {
                     Ok(u) if u.is_empty() => {}
                     Ok(u) => {
-                        let mut r =
-                            RegionReport::failed(region, calls::unprocessed_error("DisassociateMembers", &u));
-                        r.changes = changes;
-                        return r;
+                        return RegionReport::failed(
+                            region,
+                            calls::unprocessed_error("DisassociateMembers", &u),
+                        )
                     }
                     Err(e) => return org.admin_failed(admin, region, e),
                 }
             }
-            let n = associated.len();
-            changes.push(format!("-{n} member{}", if n == 1 { "" } else { "s" }));
+            changes.extend(calls::members_changed('-', associated.len()));
         }
     }
     if !dry_run {
         if let Err(e) = calls::disable_admin(mgmt, admin, sent).await {
-            let mut r = RegionReport::failed(region, with_hint(e));
-            r.changes = changes;
-            return r;
+            return RegionReport::failed(region, with_hint(e));
         }
     }
     changes.push("admin removed".to_string());

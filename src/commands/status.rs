@@ -8,7 +8,7 @@ use crate::output::Printer;
 use crate::plan::{assess, Outcome};
 use crate::report::{RegionReport, Report, State};
 
-use super::Context;
+use super::{Context, Job};
 
 /// The features `--check --features` requires, checked before any call.
 pub fn wanted_features(args: &StatusArgs) -> Result<Option<Wanted>, SetupError> {
@@ -22,8 +22,9 @@ pub async fn run(
     printer: &mut Printer<'_>,
 ) -> Report {
     let (check, want) = (args.check, args.frequency);
-    ctx.each_region("status", false, Some(printer), |client, region, _| async move {
-        let existing = match observe(&client, true).await {
+    ctx.each_region("status", false, Some(printer), |job: Job| async move {
+        let region = job.region;
+        let existing = match observe(&job.client, true).await {
             Ok(d) => d,
             Err(e) => return RegionReport::failed(&region, e),
         };

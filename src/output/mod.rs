@@ -42,7 +42,7 @@ impl<'w> Printer<'w> {
 
     pub fn account_opened(&mut self, account: &Opened) {
         if let Some(p) = &self.progress {
-            p.account_opened(account.selection.targets.len());
+            p.account_opened(&account.id, account.selection.targets.len());
         }
     }
 
@@ -58,7 +58,7 @@ impl<'w> Printer<'w> {
 
     pub fn region(&mut self, r: &RegionReport) {
         if let Some(p) = &self.progress {
-            p.region_done(r.is_failure());
+            p.region_done(&r.account, r.is_failure());
         }
         if self.format == OutputFormat::Text {
             if let Some(line) = self.layout.region(r) {

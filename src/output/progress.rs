@@ -2,7 +2,8 @@
 //! terminal only: accounts and account-regions done of those known, failures
 //! so far, time elapsed. Never on stdout, never without a terminal.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -11,6 +12,9 @@ pub struct Progress {
     bar: ProgressBar,
     accounts: u64,
     accounts_done: Cell<u64>,
+    /// Regions not yet finished, per account opened: an account is done
+    /// when its last region is.
+    pending: RefCell<HashMap<String, usize>>,
     failed: Cell<u64>,
 }
 
@@ -21,14 +25,24 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(ProgressStyle::with_template("{elapsed:>4} {msg}").ok()?);
-        let p =
-            Progress { bar, accounts: accounts as u64, accounts_done: Cell::new(0), failed: Cell::new(0) };
+        let p = Progress {
+            bar,
+            accounts: accounts as u64,
+            accounts_done: Cell::new(0),
+            pending: RefCell::new(HashMap::new()),
+            failed: Cell::new(0),
+        };
         p.show();
         Some(p)
     }
 
-    pub fn account_opened(&self, regions: usize) {
-        self.accounts_done.set(self.accounts_done.get() + 1);
+    pub fn account_opened(&self, account: &str, regions: usize) {
+        match regions {
+            0 => self.accounts_done.set(self.accounts_done.get() + 1),
+            n => {
+                self.pending.borrow_mut().insert(account.to_string(), n);
+            }
+        }
         self.bar.inc_length(regions as u64);
         self.show();
     }
@@ -39,9 +53,15 @@ impl Progress {
         self.show();
     }
 
-    pub fn region_done(&self, failed: bool) {
+    pub fn region_done(&self, account: &str, failed: bool) {
         if failed {
             self.failed.set(self.failed.get() + 1);
+        }
+        if let Some(left) = self.pending.borrow_mut().get_mut(account) {
+            *left -= 1;
+            if *left == 0 {
+                self.accounts_done.set(self.accounts_done.get() + 1);
+            }
         }
         self.bar.inc(1);
         self.show();

@@ -292,7 +292,7 @@ impl World {
 
     /// `gdctl` with no credentials, region or endpoint set at all.
     pub fn bare_gdctl(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("gdctl").unwrap();
+        let mut cmd = assert_cmd::Command::from_std(detached(env!("CARGO_BIN_EXE_gdctl")));
         cmd.args(args);
         self.isolate(cmd)
     }
@@ -307,9 +307,23 @@ impl World {
     pub fn terminal(&self, args: &[&str]) -> assert_cmd::Command {
         assert!(args.iter().all(|a| !a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))));
         let line = format!("{} {}", env!("CARGO_BIN_EXE_gdctl"), args.join(" "));
-        let mut cmd = assert_cmd::Command::new("script");
-        cmd.args(["-q", "-e", "-c", &line, "/dev/null"]);
-        self.with_account(self.isolate(cmd))
+        self.terminal_line(&line)
+    }
+
+    /// A shell line on a pseudo-terminal (`printf ... | gdctl ...`); `GDCTL`
+    /// in it is the binary under test.
+    pub fn terminal_line(&self, line: &str) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.std_terminal_line(line));
+        cmd.timeout(std::time::Duration::from_secs(120));
+        cmd
+    }
+
+    /// `terminal_line` as a plain command, for tests that hold its input open.
+    pub fn std_terminal_line(&self, line: &str) -> Command {
+        let line = line.replace("GDCTL", env!("CARGO_BIN_EXE_gdctl"));
+        let mut cmd = self.std_command("script", &["-q", "-e", "-c", &line, "/dev/null"]);
+        cmd.stdin(Stdio::piped());
+        cmd
     }
 
     fn isolate(&self, mut cmd: assert_cmd::Command) -> assert_cmd::Command {
@@ -335,7 +349,13 @@ impl World {
 
     /// A plain `std::process::Command` for gdctl in this world, its output piped.
     pub fn std_gdctl(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdctl"));
+        self.std_command(env!("CARGO_BIN_EXE_gdctl"), args)
+    }
+
+    /// `program` with this world's environment, as `std_gdctl` runs gdctl
+    /// (a shell that then runs gdctl, say).
+    pub fn std_command(&self, program: &str, args: &[&str]) -> Command {
+        let mut cmd = detached(program);
         cmd.args(args)
             .env_clear()
             .envs(self.isolated_env())
@@ -345,6 +365,22 @@ impl World {
             .stderr(Stdio::piped());
         cmd
     }
+}
+
+/// A command in a session of its own, with no controlling terminal: gdctl
+/// asks its questions there, and a test run from a developer's terminal must
+/// be what CI sees (no terminal at all) unless it runs gdctl under `script`.
+pub fn detached(program: &str) -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(program);
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    cmd
 }
 
 /// Run a gdctl command with `--output json`; the exit code and the parsed document.

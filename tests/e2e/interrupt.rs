@@ -133,11 +133,34 @@ fn a_report_that_cannot_be_written_is_a_failure() {
         stderr_of(&out),
         "gdctl: error: could not write the report to stdout: No space left on device (os error 28)\n"
     );
-    // A reader that went away before the report (`| head -0`).
-    let mut child = w.spawn_gdctl(&["status", "--regions", "eu-west-1", "--output", "json"]);
-    drop(child.stdout.take());
-    let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(1), "{err}");
-    assert!(err.starts_with("gdctl: error: could not write the report to stdout: Broken pipe"), "{err}");
+    // A closed stdout (`>&-`): Rust would take the writes as done; gdctl
+    // does nothing and says why.
+    let gdctl = env!("CARGO_BIN_EXE_gdctl");
+    let line = ["sh", "-c", "exec \"$0\" enable --regions eu-west-1 >&-", gdctl];
+    let out = w.std_command(line[0], &line[1..]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("standard output is closed"), "{}", stderr_of(&out));
+    assert!(w.detectors("eu-west-1").is_empty(), "nothing may be done without a report");
+}
+
+/// A reader that goes away (`| head -c 20`) is noticed or not depending on
+/// timing, so it never decides the exit code: the run's own is kept, every time.
+#[test]
+fn a_reader_that_goes_away_leaves_the_runs_exit_code() {
+    let w = World::new();
+    w.create_detector("eu-west-1", true, "SIX_HOURS");
+    for format in ["json", "text"] {
+        // Before anything is written, and (text) after the first bytes.
+        let mut child = w.spawn_gdctl(&["status", "--check", "--frequency", "one-hour", "--output", format]);
+        let mut stdout = child.stdout.take().unwrap();
+        if format == "text" {
+            let mut first = [0u8; 20];
+            stdout.read_exact(&mut first).unwrap();
+        }
+        drop(stdout);
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(3), "{format}: the check's own code: {err}");
+        assert!(!err.contains("error"), "{format}: {err}");
+    }
 }

@@ -19,3 +19,4 @@ mod org;
 mod regions;
 mod settings;
 mod status;
+mod trust;
