@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use crate::accounts::{self, Opened, Role};
-use crate::cli::{Cli, Command, DisableArgs, OrgCommand, OutputFormat, StatusArgs};
+use crate::cli::{Cli, Command, DisableArgs, OrgCommand, OutputFormat, Selection, StatusArgs};
 use crate::commands::{disable, enable, org, status, Accounts, Context};
 use crate::error::SetupError;
 use crate::features::{self, Wanted};
@@ -42,14 +42,14 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     };
     let a = &g.accounts;
     let for_org = matches!(intent, Intent::Org(..));
-    if for_org && (a.org || a.accounts_file.is_some() || !a.accounts.is_empty()) {
-        return Err(SetupError::Invalid(
-            "gdctl org works on the caller's whole organization: --accounts, --accounts-file and --org do \
-             not apply to it (--exclude-accounts keeps accounts out of the members)"
-                .into(),
-        ));
-    }
-    let many = a.org || a.accounts_file.is_some() || !a.accounts.is_empty();
+    let none = Selection::default();
+    let select = match &cli.command {
+        Command::Enable(args) => &args.select,
+        Command::Disable(args) => &args.select,
+        Command::Status(args) => &args.select,
+        _ => &none,
+    };
+    let many = select.is_many();
     // A flag that could only be ignored is refused instead.
     if !many && !for_org {
         if !a.exclude_accounts.is_empty() {
@@ -69,9 +69,9 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         }
     }
     // An accounts file is input too: read before any call.
-    let listed = match &a.accounts_file {
+    let listed = match &select.accounts_file {
         Some(path) => Some((accounts::read_list(path)?, "--accounts-file")),
-        None if !a.accounts.is_empty() => Some((a.accounts.clone(), "--accounts")),
+        None if !select.accounts.is_empty() => Some((select.accounts.clone(), "--accounts")),
         None => None,
     };
     let session = Session::load(g).await?;
@@ -80,8 +80,8 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     // no extra round trip.
     let ec2 = session.ec2(&session.config);
     let org_ids = async {
-        match a.org {
-            true => Some(accounts::organization(&session.organizations(), a.org_unit.as_deref()).await),
+        match select.org {
+            true => Some(accounts::organization(&session.organizations(), select.org_unit.as_deref()).await),
             false => None,
         }
     };
@@ -121,7 +121,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     let chosen = match (listed, org_ids) {
         (Some((ids, origin)), _) => Some(accounts::finish(ids, &a.exclude_accounts, origin)?),
         (None, Some(org)) => {
-            let origin = match &a.org_unit {
+            let origin = match &select.org_unit {
                 Some(ou) => format!("--org-unit {ou}"),
                 None => "--org".to_string(),
             };

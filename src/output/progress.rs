@@ -23,7 +23,11 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             return None;
         }
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        Progress::drawn_to(accounts, ProgressDrawTarget::stderr())
+    }
+
+    fn drawn_to(accounts: usize, target: ProgressDrawTarget) -> Option<Progress> {
+        let bar = ProgressBar::with_draw_target(Some(0), target);
         bar.set_style(ProgressStyle::with_template("{elapsed:>4} {msg}").ok()?);
         let p = Progress {
             bar,
@@ -68,14 +72,18 @@ impl Progress {
     }
 
     fn show(&self) {
-        self.bar.set_message(format!(
+        self.bar.set_message(self.message());
+    }
+
+    fn message(&self) -> String {
+        format!(
             "accounts {}/{}, account-regions {}/{}, {} failed",
             self.accounts_done.get(),
             self.accounts,
             self.bar.position(),
             self.bar.length().unwrap_or(0),
             self.failed.get()
-        ));
+        )
     }
 
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
@@ -84,5 +92,25 @@ impl Progress {
 
     pub fn finish(self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_is_done_when_its_last_region_is() {
+        let p = Progress::drawn_to(2, ProgressDrawTarget::hidden()).unwrap();
+        p.account_opened("111111111111", 2);
+        p.account_opened("222222222222", 1);
+        assert!(p.message().starts_with("accounts 0/2, account-regions 0/3"), "{}", p.message());
+        p.region_done("111111111111", false);
+        p.region_done("222222222222", true);
+        assert!(p.message().starts_with("accounts 1/2, account-regions 2/3, 1 failed"), "{}", p.message());
+        p.region_done("111111111111", false);
+        assert!(p.message().starts_with("accounts 2/2, account-regions 3/3"), "{}", p.message());
+        p.account_failed();
+        assert!(p.message().ends_with("2 failed"), "{}", p.message());
     }
 }

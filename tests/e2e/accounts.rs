@@ -162,7 +162,7 @@ fn bad_account_input_is_exit_2_and_changes_nothing() {
 fn org_takes_every_active_account_and_org_unit_a_subtree() {
     let w = World::new();
     let org = organizations(&w.account);
-    let (ou, top, inner) = block_on(async {
+    let (ou, top, inner, empty) = block_on(async {
         org.create_organization().send().await.unwrap();
         let root = org.list_roots().send().await.unwrap().roots.unwrap()[0].id.clone().unwrap();
         let create = |name: &str| {
@@ -185,7 +185,8 @@ fn org_takes_every_active_account_and_org_unit_a_subtree() {
             .send()
             .await
             .unwrap();
-        (ou, top, inner)
+        let empty = org.create_organizational_unit().parent_id(&root).name("empty").send().await.unwrap();
+        (ou, top, inner, empty.organizational_unit.unwrap().id.unwrap())
     });
     let (code, doc) = w.json(&["enable", "--org", "--regions", "eu-west-1"]);
     assert_eq!(code, 0, "{doc:#}");
@@ -199,6 +200,10 @@ fn org_takes_every_active_account_and_org_unit_a_subtree() {
     let (code, doc) = w.json(&["status", "--org", "--org-unit", &ou, "--regions", "eu-west-1"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(by_account(&doc).keys().collect::<Vec<_>>(), [&inner]);
+    // An OU with no account is named.
+    let out = w.gdctl(&["status", "--org", "--org-unit", &empty, "--regions", "eu-west-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr_of(&out), format!("gdctl: error: --org-unit {empty} named no account to work on\n"));
 
     // Outside an organization (moto lists no account there, where AWS answers
     // AWSOrganizationsNotInUseException: both are exit 2, nothing changed).
@@ -213,7 +218,7 @@ fn org_takes_every_active_account_and_org_unit_a_subtree() {
 fn role_assumptions_are_paced_below_the_sts_rate() {
     let w = World::new();
     let accounts: Vec<Account> = (0..30).map(|_| Account::fresh()).collect();
-    // STS here allows 20 AssumeRole calls a second; gdctl is told to start 10 (and 5 at once).
+    // STS here allows 20 AssumeRole calls a second; gdctl is told to start 10.
     let front = front_with(&["--sts-rate", "20"]);
     let w = w.via_endpoint(&front.url);
     let list = ids(&accounts.iter().collect::<Vec<_>>());
@@ -223,6 +228,10 @@ fn role_assumptions_are_paced_below_the_sts_rate() {
     assert_eq!(doc["summary"]["accounts"], 30);
     let stats: serde_json::Value = ureq_get(&format!("{}/__front/stats", front.url));
     assert_eq!(stats["throttled"], 0, "paced: STS never had to throttle");
+    // A ceiling over any second, not only on average (a burst of half the
+    // rate on top of it made 15 in the first second).
+    let peak = stats["assume_role_peak"].as_u64().unwrap();
+    assert!((1..=10).contains(&peak), "{peak} AssumeRole calls within 0.9 s");
 }
 
 /// A GET on loopback with the standard library, for the front's stats.

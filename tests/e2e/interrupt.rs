@@ -164,3 +164,32 @@ fn a_reader_that_goes_away_leaves_the_runs_exit_code() {
         assert!(!err.contains("error"), "{format}: {err}");
     }
 }
+
+/// An account none of whose regions had started when Ctrl-C came is
+/// reported as not started, not as done.
+#[test]
+fn an_account_interrupted_before_any_region_is_not_started() {
+    let front = front(&["eu-west-2=delay:3000"]);
+    let w = World::via(&front.url);
+    let other = Account::fresh();
+    let list = format!("{},{}", w.account.id, other.id);
+    let args =
+        ["status", "--accounts", &list, "--regions", "eu-west-1,eu-west-2", "--concurrency", "1", "-v"];
+    let mut child = w.spawn_gdctl(&[&args[..], &["--output", "json"]].concat());
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    wait_for(&mut stderr, "region finished");
+    signal(&child, libc::SIGINT);
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let outcome = |id: &str| {
+        let a = doc["accounts"].as_array().unwrap().iter().find(|a| a["account"] == id).unwrap();
+        a["outcome"].as_str().unwrap().to_string()
+    };
+    // The caller's account (first, by id order) had started; the other had not.
+    let (first, second) =
+        if w.account.id < other.id { (&w.account.id, &other.id) } else { (&other.id, &w.account.id) };
+    assert_eq!(outcome(first), "ok", "{doc:#}");
+    assert_eq!(outcome(second), "not-started", "{doc:#}");
+}

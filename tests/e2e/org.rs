@@ -235,6 +235,7 @@ fn org_disable_removes_the_administrator_and_members_keep_their_detectors() {
     let shown = stdout_of(&out);
     assert!(shown.contains("Remove the administrator in 2 regions? [y/N]"), "{shown}");
     assert!(shown.contains("their detectors stay enabled"), "{shown}");
+    assert!(shown.contains("not confirmed: nothing was removed"), "{shown}");
     assert_eq!(org.admins("eu-west-1"), [admin.as_str()]);
 
     let (code, doc) = w.json(&["org", "disable", "--admin-account", &admin, "--regions", TWO]);
@@ -274,8 +275,11 @@ fn a_dry_run_and_bad_input_change_nothing() {
         "{text}"
     );
 
-    let refused: [&[&str]; 4] = [
+    let refused: [&[&str]; 7] = [
         &["org", "enable", "--admin-account", "999999999999", "--regions", TWO],
+        &["org", "status", "--check", "--admin-account", "999999999999", "--regions", TWO],
+        &["org", "status", "--accounts", &admin, "--regions", TWO],
+        &["org", "enable", "--admin-account", &admin, "--exclude-accounts", "999999999999", "--regions", TWO],
         &["org", "enable", "--admin-account", &admin, "--org", "--regions", TWO],
         &["org", "enable", "--admin-account", &admin, "--features", "s3", "--regions", TWO],
         &["org", "enable", "--admin-account", "12345", "--regions", TWO],
@@ -313,6 +317,8 @@ fn a_refused_role_into_the_administrator_and_an_untrusted_service_say_what_to_do
     let r = &by_region(&doc)["eu-west-1"];
     assert_eq!(r["error"]["code"], "AccessDenied", "{r:#}");
     assert!(r["error"]["hint"].as_str().unwrap().contains(&role), "{r:#}");
+    assert!(org.admins("eu-west-1").is_empty(), "a role refused before the first write changes nothing");
+    assert!(r.get("changes").is_none(), "{r:#}");
 
     // Straight to moto: it works; then GuardDuty stops being a trusted service.
     let w = &org.world;
@@ -377,4 +383,51 @@ fn plans_at_new_reach_the_members_gdctl_adds() {
     let (code, doc) = w.json(&check);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(org.seen_by_admin("eu-west-1").1["S3_DATA_EVENTS"], "NEW");
+}
+
+#[test]
+fn a_failure_after_the_administrator_is_set_still_reports_that_it_was_set() {
+    let org = Organization::new(2);
+    let admin = org.admin().id.clone();
+    // CreateMembers (POST /detector/ID/member) fails; every call before it passes.
+    let front = front_with(&["--fault-on", "POST /detector/[^/]+/member=500"]);
+    let w = World {
+        account: org.world.account.clone(),
+        endpoint: front.url.clone(),
+        home: tempfile::tempdir().unwrap(),
+    };
+    let args = ["org", "enable", "--admin-account", &admin, "--regions", "eu-west-1"];
+    let (code, doc) = w.json(&args);
+    assert_eq!(code, 1, "{doc:#}");
+    let r = &by_region(&doc)["eu-west-1"];
+    assert_eq!(r["outcome"], "failed", "{r:#}");
+    let changes: Vec<&str> = r["changes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(changes.contains(&"admin set"), "{r:#}");
+    assert!(!changes.iter().any(|c| c.contains("member")), "no member was added: {r:#}");
+    assert_eq!(org.admins("eu-west-1"), [admin.as_str()], "it was set");
+    // Run again, in text: set already, the failure is CreateMembers' alone.
+    let out = w.gdctl(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout_of(&out).contains("admin set"), "{}", stdout_of(&out));
+}
+
+#[test]
+fn org_disable_leaves_a_region_it_could_not_read_before_asking() {
+    let org = Organization::new(1);
+    let admin = org.admin().id.clone();
+    org.world.gdctl(&["org", "enable", "--admin-account", &admin, "--regions", TWO]).assert().code(0);
+    // us-west-2 is throttled past the retries once: during the preview.
+    let front = front(&["us-west-2=throttle:3"]);
+    let w = World {
+        account: org.world.account.clone(),
+        endpoint: front.url.clone(),
+        home: tempfile::tempdir().unwrap(),
+    };
+    let out = w.gdctl_at_terminal(&["org", "disable", "--admin-account", &admin, "--regions", TWO], "y\n");
+    let shown = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("Remove the administrator in 1 region? [y/N]"), "{shown}");
+    assert!(shown.contains("Not read, so left alone"), "{shown}");
+    assert!(org.admins("eu-west-1").is_empty(), "shown and agreed to");
+    assert_eq!(org.admins("us-west-2"), [admin.as_str()], "not shown: left alone");
 }
