@@ -45,8 +45,9 @@ pub struct Session {
     /// Configured endpoints (else AWS's own), set on each client so that the
     /// flag beats a service's variable, as in the aws CLI.
     endpoints: Endpoints,
-    /// The environment's proxies, to name the one a failed call went through.
-    proxies: Option<hyper_util::client::proxy::matcher::Matcher>,
+    /// The environment's proxies, to name the one a failed call went through
+    /// (the same NO_PROXY reading the HTTP client routes by).
+    proxies: Option<crate::http::Proxies>,
     /// `--timeout`: every call, and every setup phase, ends within it.
     pub timeout: Duration,
 }
@@ -142,7 +143,7 @@ impl Session {
         debug!(home_region, profile = profile_flag, "configuration and credentials loaded");
         let config =
             config.into_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build();
-        let proxies = network.proxy.then(hyper_util::client::proxy::matcher::Matcher::from_env);
+        let proxies = network.proxy;
         Ok(Session { config, home_region, endpoints, proxies, timeout: g.timeout })
     }
 
@@ -197,16 +198,9 @@ impl Session {
             _ => &self.endpoints.guardduty,
         };
         let url = configured.clone().unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"));
-        let proxy = url.parse::<http::Uri>().ok().and_then(|uri| self.proxies.as_ref()?.intercept(&uri));
-        match proxy {
-            // Never its password: only scheme, host and port.
-            Some(p) => match (p.uri().scheme_str(), p.uri().host(), p.uri().port_u16()) {
-                (Some(scheme), Some(host), Some(port)) => {
-                    format!("{url} through proxy {scheme}://{host}:{port}")
-                }
-                (Some(scheme), Some(host), None) => format!("{url} through proxy {scheme}://{host}"),
-                _ => format!("{url} through a proxy"),
-            },
+        // Never the proxy's password: only its scheme, host and port.
+        match self.proxies.as_ref().and_then(|p| p.through(&url)) {
+            Some(proxy) => format!("{url} through {proxy}"),
             None => url,
         }
     }
