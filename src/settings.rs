@@ -82,7 +82,9 @@ fn retry_mode(value: &str, from: Source) -> Result<RetryMode, SetupError> {
 /// Where one service's calls go: `--endpoint-url`, else (unless
 /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true) `AWS_ENDPOINT_URL_<SERVICE>`,
 /// `AWS_ENDPOINT_URL`, the profile's `endpoint_url`; else AWS's own (`None`).
-/// A configured one that is not an http(s) URL is an error naming its source.
+/// A configured one that is not a usable http(s) URL is an error naming its
+/// source, and one holding a user name or password is refused without
+/// printing them.
 pub fn endpoint_url(
     service_id: &str,
     flag: Option<&str>,
@@ -91,7 +93,9 @@ pub fn endpoint_url(
     profile: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<String>, SetupError> {
     if let Some(url) = flag {
-        return Ok(Some(url.to_string()));
+        return endpoint(url.trim())
+            .map(Some)
+            .map_err(|e| SetupError::Invalid(format!("--endpoint-url: {e}")));
     }
     let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         .or_else(|| profile("ignore_configured_endpoint_urls"))
@@ -109,9 +113,70 @@ pub fn endpoint_url(
     } else {
         return Ok(None);
     };
-    crate::cli::parse_endpoint(value.trim())
-        .map(Some)
-        .map_err(|e| SetupError::Invalid(format!("{from}: {e}")))
+    endpoint(value.trim()).map(Some).map_err(|e| SetupError::Invalid(format!("{from}: {e}")))
+}
+
+/// An endpoint URL checked before any call: http:// or https://, a host, a
+/// port from 1 to 65535 if one is given, and no user name or password (which
+/// would otherwise be echoed in every error naming the endpoint).
+pub fn endpoint(s: &str) -> Result<String, String> {
+    // Whatever else is wrong, a URL holding credentials is never shown whole.
+    let before_query = s.split(['?', '#']).next().unwrap_or("");
+    if let Some(at) = before_query.rfind('@') {
+        let start = s.find("://").map_or(0, |i| i + 3);
+        let shown = format!("{}***{}", &s[..start.min(at)], &s[at..]);
+        return Err(format!(
+            "`{shown}` holds a user name or password (`user:password@`): gdctl refuses them \
+             in an endpoint, so that they are never printed; give AWS credentials instead"
+        ));
+    }
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .ok_or_else(|| format!("`{s}` must start with http:// or https://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() {
+        return Err(format!("`{s}` has no host"));
+    }
+    let invalid = |why: String| format!("`{s}` is not a valid URL: {why}");
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']').ok_or_else(|| invalid("its `[` has no `]`".into()))?;
+            if addr.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(invalid(format!("`[{addr}]` is not an IPv6 address")));
+            }
+            match after {
+                "" => (authority, None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (&authority[..addr.len() + 2], Some(port)),
+                    None => return Err(invalid(format!("`{after}` after the host"))),
+                },
+            }
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let host_char = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+    if host.is_empty() {
+        return Err(format!("`{s}` has no host"));
+    }
+    if !host.starts_with('[') && !host.chars().all(host_char) {
+        return Err(invalid(format!("`{host}` is not a host name or IP address")));
+    }
+    if let Some(port) = port {
+        let number = port.bytes().all(|b| b.is_ascii_digit()).then(|| port.parse::<u16>().ok()).flatten();
+        if !number.is_some_and(|n| n > 0) {
+            return Err(invalid(format!("its port `{port}` is not a number from 1 to 65535")));
+        }
+    }
+    if rest.contains(char::is_whitespace) {
+        return Err(invalid("it holds a space".into()));
+    }
+    // The SDK parses it too: what it would refuse is refused here.
+    s.parse::<http::Uri>().map_err(|e| invalid(e.to_string()))?;
+    Ok(s.to_string())
 }
 
 /// A region name as a person may have typed it: trimmed. An empty one or one
@@ -211,7 +276,7 @@ mod tests {
         };
         let env = [("AWS_ENDPOINT_URL_EC2", "http://ec2:1"), ("AWS_ENDPOINT_URL", "http://all:2")];
         let profile = [("endpoint_url", "http://profile:3")];
-        assert_eq!(url(Some("http://flag:0"), &env, &profile).unwrap().as_deref(), Some("http://flag:0"));
+        assert_eq!(url(Some("http://flag:9"), &env, &profile).unwrap().as_deref(), Some("http://flag:9"));
         assert_eq!(url(None, &env, &profile).unwrap().as_deref(), Some("http://ec2:1"));
         assert_eq!(url(None, &env[1..], &profile).unwrap().as_deref(), Some("http://all:2"));
         assert_eq!(url(None, &[], &profile).unwrap().as_deref(), Some("http://profile:3"));
@@ -222,5 +287,76 @@ mod tests {
         assert_eq!(err, "AWS_ENDPOINT_URL (environment): `not-a-url` must start with http:// or https://");
         let err = url(None, &[], &[("endpoint_url", "http://")]).unwrap_err();
         assert!(err.starts_with("`endpoint_url` in profile `ci`"), "{err}");
+        let err = url(Some("http://127.0.0.1:0"), &env, &[]).unwrap_err();
+        assert!(err.starts_with("--endpoint-url: `http://127.0.0.1:0` is not a valid URL"), "{err}");
+    }
+
+    #[test]
+    fn endpoints_need_a_scheme_a_host_and_a_port_in_range() {
+        for good in [
+            "http://127.0.0.1:5000",
+            "https://guardduty.eu-west-1.amazonaws.com",
+            "http://localhost:4566/",
+            "http://[::1]:4566",
+            "http://[::1]",
+            "http://moto_server:5000/path?x=1",
+            "http://127.0.0.1:65535",
+        ] {
+            assert_eq!(endpoint(good).as_deref(), Ok(good));
+        }
+        let table = [
+            ("127.0.0.1:5000", "`127.0.0.1:5000` must start with http:// or https://"),
+            ("ftp://x", "must start with http:// or https://"),
+            ("http://", "`http://` has no host"),
+            ("http:///x", "`http:///x` has no host"),
+            ("http://:5000", "`http://:5000` has no host"),
+            (
+                "http://127.0.0.1:99999",
+                "`http://127.0.0.1:99999` is not a valid URL: its port `99999` is not a number from 1 to 65535",
+            ),
+            ("http://127.0.0.1:abc", "its port `abc` is not a number from 1 to 65535"),
+            ("http://127.0.0.1:", "its port `` is not a number"),
+            ("http://127.0.0.1:0", "its port `0` is not a number"),
+            ("http://127.0.0.1:-1", "its port `-1` is not a number"),
+            ("http://127.0.0.1:+80", "its port `+80` is not a number"),
+            ("http://[::1]:99999", "its port `99999`"),
+            ("http://[::1", "its `[` has no `]`"),
+            ("http://[nope]:1", "`[nope]` is not an IPv6 address"),
+            ("http://a b:1", "`a b` is not a host name or IP address"),
+            ("http://host/a b", "it holds a space"),
+        ];
+        for (bad, expected) in table {
+            let err = endpoint(bad).unwrap_err();
+            assert!(err.contains(expected), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_endpoint_holding_credentials_is_refused_without_showing_them() {
+        for (bad, shown) in [
+            ("http://gd:Secr3t@127.0.0.1:5000", "`http://***@127.0.0.1:5000`"),
+            ("https://Secr3t@host/x", "`https://***@host/x`"),
+            ("http://gd:pa/Secr3t@host", "`http://***@host`"),
+            ("gd:Secr3t@host:1", "`***@host:1`"),
+            ("http://u:Secr3t@127.0.0.1:99999", "`http://***@127.0.0.1:99999`"),
+        ] {
+            let err = endpoint(bad).unwrap_err();
+            assert!(!err.contains("Secr3t") && !err.contains("gd:"), "{bad}: {err}");
+            assert!(err.contains(shown) && err.contains("user name or password"), "{bad}: {err}");
+        }
+        let env = [("AWS_ENDPOINT_URL", "http://gd:Secr3t@127.0.0.1:1")];
+        for (flag, env, profile, from) in [
+            (Some("http://gd:Secr3t@127.0.0.1:1"), &[][..], &[][..], "--endpoint-url: "),
+            (None, &env[..], &[][..], "AWS_ENDPOINT_URL (environment): "),
+            (
+                None,
+                &[][..],
+                &[("endpoint_url", "http://gd:Secr3t@127.0.0.1:1")][..],
+                "`endpoint_url` in profile `ci`: ",
+            ),
+        ] {
+            let err = endpoint_url("EC2", flag, &vars(env), "ci", &vars(profile)).unwrap_err().to_string();
+            assert!(err.starts_with(from) && !err.contains("Secr3t"), "{err}");
+        }
     }
 }
