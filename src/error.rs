@@ -86,8 +86,10 @@ impl RegionError {
         RegionError { code, message: message.into(), hint, endpoint: None }
     }
 
+    /// No answer before the deadline: every such case in the same words
+    /// (the SDK's operation or read timeout, or the region's whole deadline).
     pub fn timed_out(after: Duration) -> Self {
-        RegionError::new("Timeout", format!("timed out after {} s", after.as_secs_f64()))
+        RegionError::new("Timeout", no_answer_within(after))
     }
 
     /// A write call sent with no answer before the deadline.
@@ -145,14 +147,16 @@ impl RegionError {
                 Some(code) => RegionError::new(code, e.err().message().unwrap_or("(no message)")),
                 None => not_aws(e.raw()),
             },
-            SdkError::TimeoutError(_) => RegionError::new("Timeout", "no answer in time"),
-            SdkError::DispatchFailure(e) => {
-                let message = match e.as_connector_error() {
-                    Some(c) if c.is_timeout() => "could not connect in time".to_string(),
-                    _ => connection_failure(err),
-                };
-                RegionError::new("ConnectionError", message)
-            }
+            SdkError::TimeoutError(_) => RegionError::new("Timeout", NO_ANSWER_IN_TIME),
+            SdkError::DispatchFailure(e) => match e.as_connector_error() {
+                // The connection was made and the request sent: a read
+                // timeout is no answer, like the operation's deadline.
+                Some(c) if c.is_timeout() && !while_connecting(c) => {
+                    RegionError::new("Timeout", NO_ANSWER_IN_TIME)
+                }
+                Some(c) if c.is_timeout() => RegionError::new("ConnectionError", "could not connect in time"),
+                _ => RegionError::new("ConnectionError", connection_failure(err)),
+            },
             SdkError::ResponseError(e) => not_aws(e.raw()),
             _ => RegionError::new("RequestError", plain_chain(err)),
         }
@@ -163,12 +167,35 @@ impl RegionError {
     pub fn at(mut self, endpoint: &str, deadline: Duration) -> Self {
         if NO_AWS_ANSWER.contains(&self.code.as_str()) {
             self.endpoint = Some(endpoint.to_string());
-            if self.code == "Timeout" && self.message == "no answer in time" {
-                self.message = format!("no answer within {} s (--timeout)", deadline.as_secs_f64());
+            if self.code == "Timeout" && self.message == NO_ANSWER_IN_TIME {
+                self.message = no_answer_within(deadline);
             }
         }
         self
     }
+}
+
+/// A timeout's words until `at` knows the deadline.
+const NO_ANSWER_IN_TIME: &str = "no answer in time";
+
+fn no_answer_within(deadline: Duration) -> String {
+    format!("no answer within {} s (--timeout)", deadline.as_secs_f64())
+}
+
+/// Whether a connector's timeout cut the connection being made (the connect
+/// timeout), not the wait for an answer on it (the read timeout): the HTTP
+/// client reports the first as a failure to connect, with the timeout inside.
+fn while_connecting(e: &aws_smithy_runtime_api::client::result::ConnectorError) -> bool {
+    // hyper-util's legacy client is the SDK client's own (its feature is on
+    // through aws-smithy-http-client).
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|h| h.is_connect()) {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The STS call of a role assumption among an error's causes (not the error
@@ -303,6 +330,67 @@ fn hint_for(code: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What gdctl's HTTP client answers `url` with, under these timeouts.
+    async fn connector_error(
+        url: String,
+        connect: Duration,
+        read: Duration,
+    ) -> SdkError<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError, HttpResponse> {
+        use aws_smithy_async::rt::sleep::TokioSleep;
+        use aws_smithy_async::time::SystemTimeSource;
+        use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnector, HttpConnectorSettings};
+        use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+        use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+        let components = RuntimeComponentsBuilder::for_tests()
+            .with_sleep_impl(Some(TokioSleep::new()))
+            .with_time_source(Some(SystemTimeSource::new()))
+            .build()
+            .unwrap();
+        let settings = HttpConnectorSettings::builder().connect_timeout(connect).read_timeout(read).build();
+        let connector =
+            crate::http::client(&crate::http::Network::default()).http_connector(&settings, &components);
+        match connector.call(HttpRequest::get(url).unwrap()).await {
+            Err(e) => SdkError::dispatch_failure(e),
+            Ok(r) => panic!("an answer: {}", r.status()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_timeout_is_no_answer_in_the_deadline_s_words() {
+        // It accepts (the kernel completes the connection) and never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", silent.local_addr().unwrap());
+        let err = connector_error(url.clone(), Duration::from_secs(60), Duration::from_millis(50)).await;
+        let e = RegionError::from_sdk(&err).at(&url, Duration::from_secs(3));
+        assert_eq!(e.to_string(), format!("Timeout: no answer within 3 s (--timeout) (at {url})"));
+        assert!(e.may_have_landed(), "the request was sent");
+    }
+
+    #[tokio::test]
+    async fn a_connect_timeout_is_a_connection_that_was_not_made() {
+        // A listen queue of one, taken: the kernel drops further connection
+        // attempts unanswered, so connecting never completes.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let full = socket.listen(0).unwrap();
+        let addr = full.local_addr().unwrap();
+        let _taken = std::net::TcpStream::connect(addr).unwrap();
+        let err =
+            connector_error(format!("http://{addr}/"), Duration::from_millis(50), Duration::from_secs(60))
+                .await;
+        let e = RegionError::from_sdk(&err).at("http://x", Duration::from_secs(3));
+        assert_eq!(e.to_string(), "ConnectionError: could not connect in time (at http://x)");
+        assert!(!e.may_have_landed());
+    }
+
+    #[test]
+    fn every_deadline_without_an_answer_says_the_same_words() {
+        let timed_out = RegionError::timed_out(Duration::from_secs(3)).at("http://x", Duration::from_secs(3));
+        let sdk = RegionError::new("Timeout", NO_ANSWER_IN_TIME).at("http://x", Duration::from_secs(3));
+        assert_eq!(timed_out, sdk);
+        assert_eq!(timed_out.to_string(), "Timeout: no answer within 3 s (--timeout) (at http://x)");
+    }
 
     #[test]
     fn unrecognized_client_gets_the_opt_in_hint() {
