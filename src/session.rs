@@ -134,6 +134,9 @@ impl Session {
                 return Err(no_credentials(&e, profile_flag, &from, |err| err.at(&role_sts, g.timeout)))
             }
             Err(_) => {
+                // A `credential_process` still running (and whatever it
+                // started) is not left behind.
+                crate::process::end_descendants();
                 return Err(SetupError::NoCredentials(format!(
                     "{from}: no credentials within {} (--timeout)",
                     secs(g.timeout)
