@@ -57,6 +57,7 @@ impl Session {
         let env = |name: &str| std::env::var(name).ok();
         let profile_flag = g.profile.as_deref();
         let profile_env = env("AWS_PROFILE").filter(|p| !p.is_empty());
+        readable_aws_files(&env)?;
         let profiles = load_profiles().await?;
         let selected = profile_flag.map(str::to_string).or(profile_env).unwrap_or_else(|| "default".into());
         let profile = profiles.get_profile(&selected);
@@ -226,6 +227,57 @@ async fn load_profiles() -> Result<EnvConfigSections, SetupError> {
         .map_err(|e| SetupError::Invalid(format!("could not read the AWS config files: {}", plain_chain(&e))))
 }
 
+/// The AWS config and credentials files, where the SDK looks for them: one
+/// that is missing is no file (as for the aws CLI), but one that is there
+/// and cannot be read (a directory, no permission, not UTF-8) is an error
+/// naming it. The SDK would take it as empty and report, at best, a profile
+/// without credentials.
+fn readable_aws_files(env: &dyn Fn(&str) -> Option<String>) -> Result<(), SetupError> {
+    for (kind, variable, default) in [
+        ("config", "AWS_CONFIG_FILE", "~/.aws/config"),
+        ("credentials", "AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+    ] {
+        let (path, from) = match env(variable) {
+            Some(path) => (path, format!("from {variable}")),
+            None => (default.to_string(), "the default".to_string()),
+        };
+        let path = expand_home(&path, env("HOME"));
+        let why = match std::fs::read(&path) {
+            Ok(bytes) if std::str::from_utf8(&bytes).is_ok() => continue,
+            Ok(_) => "it is not UTF-8 text".to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => unreadable(&e),
+        };
+        return Err(SetupError::Invalid(format!(
+            "cannot read the AWS {kind} file {} ({from}): {why}",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `~` or `~/...` under HOME, as the SDK expands the files' paths.
+fn expand_home(path: &str, home: Option<String>) -> std::path::PathBuf {
+    match (path.strip_prefix('~'), home) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            std::path::PathBuf::from(format!("{home}{rest}"))
+        }
+        _ => path.into(),
+    }
+}
+
+/// An I/O error in words, without its "(os error N)".
+fn unreadable(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let text = e.to_string();
+            text.find(" (os error").map_or(text.clone(), |i| text[..i].to_string())
+        }
+    }
+}
+
 /// `AWS_CA_BUNDLE`, else the profile's `ca_bundle`: a PEM file whose
 /// certificates are trusted besides the system's (a company's TLS-inspecting CA).
 fn ca_bundle(
@@ -332,4 +384,53 @@ fn no_credentials(
         _ => plain_chain(e),
     };
     SetupError::NoCredentials(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_files_paths_expand_home_as_the_sdk_does() {
+        let home = || Some("/home/u".to_string());
+        assert_eq!(expand_home("~/.aws/config", home()), std::path::Path::new("/home/u/.aws/config"));
+        assert_eq!(expand_home("~", home()), std::path::Path::new("/home/u"));
+        assert_eq!(expand_home("~other/x", home()), std::path::Path::new("~other/x"));
+        assert_eq!(expand_home("/etc/aws", home()), std::path::Path::new("/etc/aws"));
+        assert_eq!(expand_home("~/x", None), std::path::Path::new("~/x"));
+    }
+
+    #[test]
+    fn a_file_that_is_there_and_cannot_be_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap().to_string();
+        let (ok, not_utf8) = (dir.path().join("ok"), dir.path().join("latin1"));
+        std::fs::write(&ok, "[default]\n").unwrap();
+        std::fs::write(&not_utf8, b"[default]\nregion = caf\xe9\n").unwrap();
+        let check = |vars: Vec<(&str, String)>| {
+            let vars = vars.clone();
+            readable_aws_files(&move |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+                .map_err(|e| e.to_string())
+        };
+        // Missing files are no files; HOME holds no .aws at all.
+        assert_eq!(check(vec![("HOME", home.clone())]), Ok(()));
+        assert_eq!(check(vec![("AWS_CONFIG_FILE", ok.display().to_string())]), Ok(()));
+        assert_eq!(check(vec![("AWS_CONFIG_FILE", "/nonexistent/x".into())]), Ok(()));
+        let err = check(vec![("AWS_CONFIG_FILE", home.clone())]).unwrap_err();
+        assert_eq!(
+            err,
+            format!("cannot read the AWS config file {home} (from AWS_CONFIG_FILE): it is a directory")
+        );
+        let err = check(vec![("AWS_SHARED_CREDENTIALS_FILE", not_utf8.display().to_string())]).unwrap_err();
+        assert!(
+            err.starts_with("cannot read the AWS credentials file") && err.ends_with("it is not UTF-8 text"),
+            "{err}"
+        );
+        std::fs::create_dir_all(dir.path().join(".aws/credentials")).unwrap();
+        let err = check(vec![("HOME", home.clone())]).unwrap_err();
+        assert_eq!(
+            err,
+            format!("cannot read the AWS credentials file {home}/.aws/credentials (the default): it is a directory")
+        );
+    }
 }
