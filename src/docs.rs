@@ -16,10 +16,7 @@ pub fn completions(shell: clap_complete::Shell) -> ExitCode {
 
 pub fn man() -> ExitCode {
     let mut out = Vec::new();
-    let page = clap_mangen::Man::new(Cli::command());
-    // Each subcommand's flags too (`org`'s own subcommands included): one
-    // page covers the whole tool.
-    let written = page.render(&mut out).and_then(|_| sections(&mut out, &Cli::command(), "GDCTL"));
+    let written = page(&mut out);
     match written {
         Ok(()) => write_out(&out),
         Err(e) => {
@@ -28,6 +25,101 @@ pub fn man() -> ExitCode {
         }
     }
 }
+
+/// clap_mangen's page, each subcommand's flags too (`org`'s own
+/// subcommands included: one page covers the whole tool), then what gdctl
+/// reads besides its flags, then the version.
+fn page(out: &mut Vec<u8>) -> std::io::Result<()> {
+    let cmd = Cli::command();
+    let page = clap_mangen::Man::new(cmd.clone());
+    page.render_title(out)?;
+    page.render_name_section(out)?;
+    page.render_synopsis_section(out)?;
+    page.render_description_section(out)?;
+    page.render_options_section(out)?;
+    page.render_subcommands_section(out)?;
+    page.render_extra_section(out)?;
+    sections(out, &cmd, "GDCTL")?;
+    out.extend_from_slice(ENVIRONMENT.as_bytes());
+    out.extend_from_slice(FILES.as_bytes());
+    page.render_version_section(out)
+}
+
+/// Every variable gdctl reads, itself or through the SDK's credential chain.
+// `.nh`: no hyphenation, so that every name stays whole (and can be searched for).
+const ENVIRONMENT: &str = r#".SH ENVIRONMENT
+.nh
+The flags override the variables; the variables override the profile.
+.TP
+\fBAWS_PROFILE\fR
+The profile to use when \fB\-\-profile\fR is not given (else \fBdefault\fR).
+.TP
+\fBAWS_REGION\fR, \fBAWS_DEFAULT_REGION\fR
+The home region when \fB\-\-region\fR is not given, in this order; then the profile's \fBregion\fR.
+.TP
+\fBAWS_ACCESS_KEY_ID\fR, \fBAWS_SECRET_ACCESS_KEY\fR, \fBAWS_SESSION_TOKEN\fR
+Credentials, used before \fBAWS_PROFILE\fR and the default profile; never in place of a profile named with \fB\-\-profile\fR.
+.TP
+\fBAWS_WEB_IDENTITY_TOKEN_FILE\fR, \fBAWS_ROLE_ARN\fR, \fBAWS_ROLE_SESSION_NAME\fR
+Web identity: the credential chain's next source after the profiles.
+.TP
+\fBAWS_CONTAINER_CREDENTIALS_RELATIVE_URI\fR
+.TQ
+\fBAWS_CONTAINER_CREDENTIALS_FULL_URI\fR
+A container's credentials: the chain's source after web identity, before the instance's.
+.TP
+\fBAWS_EC2_METADATA_DISABLED\fR
+\fBtrue\fR: never ask the instance metadata service (for credentials or the region).
+.TP
+\fBAWS_CONFIG_FILE\fR, \fBAWS_SHARED_CREDENTIALS_FILE\fR
+Where the config and credentials files are (see FILES). A file that is missing is no file; one that is there and cannot be read (a directory, no permission, not UTF\-8) is an error naming it (exit 2).
+.TP
+\fBAWS_ENDPOINT_URL\fR, \fBAWS_ENDPOINT_URL_STS\fR, \fBAWS_ENDPOINT_URL_EC2\fR, \fBAWS_ENDPOINT_URL_GUARDDUTY\fR, \fBAWS_ENDPOINT_URL_ORGANIZATIONS\fR
+Where every service's, or one service's, calls go instead of AWS (the service's variable first; \fB\-\-endpoint\-url\fR overrides both for gdctl's own calls). An http:// or https:// URL with a host and a port from 1 to 65535; one with a user name or password is refused (exit 2) and never printed.
+.TP
+\fBAWS_IGNORE_CONFIGURED_ENDPOINT_URLS\fR
+\fBtrue\fR: ignore the endpoint variables and the profile's \fBendpoint_url\fR.
+.TP
+\fBAWS_MAX_ATTEMPTS\fR
+Attempts per request, retries included, 1 to 20 (\fB\-\-max\-attempts\fR overrides; default 3).
+.TP
+\fBAWS_RETRY_MODE\fR
+\fBstandard\fR (the default), \fBadaptive\fR or \fBlegacy\fR (read as standard).
+.TP
+\fBAWS_CA_BUNDLE\fR
+A PEM file of certificates to trust besides the system's (a company's TLS\-inspecting proxy); else the profile's \fBca_bundle\fR.
+.TP
+\fBHTTPS_PROXY\fR, \fBHTTP_PROXY\fR, \fBALL_PROXY\fR (or \fBhttps_proxy\fR, \fBhttp_proxy\fR, \fBall_proxy\fR)
+The proxy for https:// calls, for http:// calls, for both. Credentials in its URL are sent to it and never printed.
+.TP
+\fBNO_PROXY\fR (or \fBno_proxy\fR)
+Hosts that bypass the proxy, comma separated: \fB*\fR for every host; a domain, for it and every host under it; an IP address or network (\fB10.0.0.0/8\fR); any of these with \fB:PORT\fR for that port only (\fB127.0.0.1:4566\fR).
+.TP
+\fBGDCTL_CONFIRM_TIMEOUT\fR
+How long a question at the terminal (before a deletion or a removal) waits for its answer, in seconds (more than 0, at most 86400; default 300); with no answer by then nothing is changed.
+.TP
+\fBNO_COLOR\fR
+Set and not empty: no colour.
+.TP
+\fBTERM\fR
+\fBdumb\fR: no colour.
+.TP
+\fBRUST_LOG\fR
+A log filter for stderr (\fBgdctl=debug\fR), instead of the one \fB\-v\fR sets.
+.TP
+\fBHOME\fR
+Where \fB~\fR is, in the files' paths.
+"#;
+
+const FILES: &str = r#".SH FILES
+.TP
+\fI~/.aws/config\fR
+Profiles (\fB[profile NAME]\fR): \fBregion\fR, \fBrole_arn\fR with \fBsource_profile\fR or \fBcredential_source\fR, SSO, \fBcredential_process\fR, \fBendpoint_url\fR, \fBmax_attempts\fR, \fBretry_mode\fR, \fBca_bundle\fR. Moved by \fBAWS_CONFIG_FILE\fR.
+.TP
+\fI~/.aws/credentials\fR
+Keys by profile (\fB[NAME]\fR). Moved by \fBAWS_SHARED_CREDENTIALS_FILE\fR.
+.hy
+"#;
 
 fn sections(out: &mut Vec<u8>, parent: &clap::Command, prefix: &str) -> std::io::Result<()> {
     for sub in parent.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
