@@ -120,10 +120,17 @@ pub struct Wanted {
 /// the API would refuse.
 pub fn parse(features: &[String], agents: &[String]) -> Result<Wanted, String> {
     let valid = || Feature::ALL.map(|f| f.cli_name()).join(", ");
+    // A name given twice is one name: `none,none` is `none`.
+    let mut names: Vec<&str> = Vec::new();
+    for name in features.iter().map(|n| n.trim()) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     let mut named = Vec::new();
-    if !(features.len() == 1 && features[0] == "none") {
-        for name in features {
-            match Feature::from_cli(name.trim()) {
+    if names != ["none"] {
+        for name in names {
+            match Feature::from_cli(name) {
                 Some(f) => named.push(f),
                 None if name.trim() == "none" => {
                     return Err("`none` cannot be combined with other features".into())
@@ -259,6 +266,17 @@ mod tests {
         let w = parse(&strings(&["none"]), &[]).unwrap();
         assert!(w.features.values().all(|on| !on));
         assert!(parse(&strings(&["none", "s3-data-events"]), &[]).is_err());
+    }
+
+    #[test]
+    fn a_name_given_twice_is_one_name() {
+        let none = parse(&strings(&["none"]), &[]).unwrap();
+        assert_eq!(parse(&strings(&["none", "none"]), &[]).unwrap(), none);
+        assert_eq!(parse(&strings(&["none", " none "]), &[]).unwrap(), none);
+        let s3 = parse(&strings(&["s3-data-events"]), &[]).unwrap();
+        assert_eq!(parse(&strings(&["s3-data-events", "s3-data-events"]), &[]).unwrap(), s3);
+        let e = parse(&strings(&["none", "none", "s3-data-events"]), &[]).unwrap_err();
+        assert!(e.contains("cannot be combined"), "{e}");
     }
 
     #[test]
