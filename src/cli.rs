@@ -127,7 +127,7 @@ pub struct AccountArgs {
     pub role_name: String,
 
     /// The external id the role's trust policy asks for.
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", value_parser = parse_external_id)]
     pub external_id: Option<String>,
 
     /// The session name, as CloudTrail shows it in each account.
@@ -437,7 +437,9 @@ fn agents_hint() -> Hinted {
     Hinted(crate::features::Agent::ALL.iter().map(|a| a.cli_name()).collect())
 }
 
-/// An IAM role name, with an optional path: `security/gdctl`.
+/// An IAM role name, with an optional path: `security/gdctl`. As IAM
+/// checks them: the name 1–64 of letters, digits and `+=,.@_-`; the path
+/// (`/security/`) at most 512 characters.
 fn parse_role_name(s: &str) -> Result<String, String> {
     let name = s.trim().trim_matches('/');
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
@@ -446,7 +448,30 @@ fn parse_role_name(s: &str) -> Result<String, String> {
             "`{s}` is not an IAM role name (letters, digits and +=,.@_- , with / between path parts)"
         ));
     }
+    let (path, last) = match name.rsplit_once('/') {
+        Some((path, last)) => (format!("/{path}/"), last),
+        None => ("/".to_string(), name),
+    };
+    if last.len() > 64 {
+        return Err(format!("the IAM role name `{last}` is longer than 64 characters"));
+    }
+    if path.len() > 512 {
+        return Err(format!("the path of IAM role `{last}` is longer than 512 characters"));
+    }
     Ok(name.to_string())
+}
+
+/// `sts:ExternalId` as STS checks it: 2–1224 of letters, digits and `_+=,.@:/-`.
+fn parse_external_id(s: &str) -> Result<String, String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c);
+    let chars = s.chars().count();
+    if !(2..=1224).contains(&chars) {
+        return Err(format!("an external id is 2 to 1224 characters, not {chars}"));
+    }
+    match s.chars().find(|c| !ok_char(*c)) {
+        Some(c) => Err(format!("an external id holds only letters, digits and _+=,.@:/- , not `{c}`")),
+        None => Ok(s.to_string()),
+    }
 }
 
 fn parse_session_name(s: &str) -> Result<String, String> {
@@ -543,6 +568,40 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{bad:?}");
         }
         assert!(Cli::try_parse_from(["gdctl", "status", "--org", "--org-unit", "ou-ab12-cdef3456"]).is_ok());
+    }
+
+    #[test]
+    fn role_names_and_external_ids_are_checked_as_iam_and_sts_check_them() {
+        assert_eq!(parse_role_name(&"r".repeat(64)).unwrap(), "r".repeat(64));
+        let e = parse_role_name(&"r".repeat(65)).unwrap_err();
+        assert!(e.contains("longer than 64 characters"), "{e}");
+        let e = parse_role_name(&format!("team/{}", "r".repeat(65))).unwrap_err();
+        assert!(e.contains("longer than 64 characters"), "{e}");
+        // The path `/p.../` holds 512 characters at most, slashes included.
+        let path = |n: usize| format!("{}/gdctl", "p".repeat(n));
+        assert!(parse_role_name(&path(510)).is_ok());
+        assert!(parse_role_name(&path(511)).unwrap_err().contains("longer than 512 characters"));
+
+        for good in ["ab", "Corp-2024_x+y=z,a.b@c:d/e", &"x".repeat(1224)] {
+            assert_eq!(parse_external_id(good).as_deref(), Ok(good));
+        }
+        for (bad, expected) in [
+            ("x", "2 to 1224 characters, not 1"),
+            ("", "not 0"),
+            (&"x".repeat(1225), "not 1225"),
+            ("has space", "not ` `"),
+            ("a#b", "not `#`"),
+            ("caf\u{e9}", "not `\u{e9}`"),
+        ] {
+            assert!(parse_external_id(bad).unwrap_err().contains(expected), "{bad}");
+        }
+        for bad in ["x", "a b"] {
+            let err = Cli::try_parse_from(["gdctl", "status", "--org", "--external-id", bad]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+        }
+        let err =
+            Cli::try_parse_from(["gdctl", "status", "--org", "--role-name", &"r".repeat(65)]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

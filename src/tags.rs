@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 pub type Tags = BTreeMap<String, String>;
 
-/// One `key=value`. Key: 1–128 characters, not starting with `aws:`; value:
-/// at most 256 characters (it may be empty).
+/// One `key=value`, checked as GuardDuty's TagResource and CreateDetector
+/// check it: the key 1–128 characters of `^(?!aws:)[a-zA-Z+-=._:/]+$`, the
+/// value at most 256 of `[a-zA-Z+-=._:/]` (it may be empty). `+-=` there is
+/// the range from `+` to `=`: digits and `+ , - . / : ; < =`.
 pub fn parse_tag(s: &str) -> Result<(String, String), String> {
     let (key, value) = s.split_once('=').ok_or_else(|| format!("`{s}` is not key=value"))?;
     let chars = key.chars().count();
@@ -16,10 +18,23 @@ pub fn parse_tag(s: &str) -> Result<(String, String), String> {
     if key.to_ascii_lowercase().starts_with("aws:") {
         return Err(format!("tag key `{key}` may not start with `aws:` (reserved for AWS)"));
     }
+    if let Some(c) = key.chars().find(|c| !tag_char(*c)) {
+        return Err(format!("tag key `{key}` holds `{c}`: {ALLOWED}"));
+    }
     if value.chars().count() > 256 {
         return Err(format!("the value of tag `{key}` is longer than 256 characters"));
     }
+    if let Some(c) = value.chars().find(|c| !tag_char(*c)) {
+        return Err(format!("the value of tag `{key}` holds `{c}`: {ALLOWED}"));
+    }
     Ok((key.to_string(), value.to_string()))
+}
+
+const ALLOWED: &str = "GuardDuty allows only letters, digits and + , - . / : ; < = _";
+
+/// `[a-zA-Z+-=._:/]`.
+fn tag_char(c: char) -> bool {
+    c.is_ascii_alphabetic() || ('+'..='=').contains(&c) || "._:/".contains(c)
 }
 
 /// Every `--tag`; a key given twice with different values is an error.
@@ -60,6 +75,28 @@ mod tests {
         assert!(parse_tag("aws:createdBy=me").is_err());
         assert!(parse_tag("AWS:x=me").is_err());
         assert!(parse_tag(&format!("k={}", "v".repeat(257))).is_err());
+        assert!(parse_tag(&format!("k={}", "v".repeat(256))).is_ok());
+    }
+
+    #[test]
+    fn only_the_characters_guardduty_allows_are_taken() {
+        // `+-=` is a range: digits and , ; < are in it.
+        for good in ["a.b_c:d/e+f-g=1", "cost-center=1,2;3<4", "Team=Sec/Ops:1.0", "k=v=w"] {
+            assert!(parse_tag(good).is_ok(), "{good}");
+        }
+        for (bad, expected) in [
+            ("team name=x", "tag key `team name` holds ` `"),
+            ("owner@corp=x", "holds `@`"),
+            ("k>=x", "holds `>`"),
+            ("équipe=x", "holds `é`"),
+            ("team=sec ops", "the value of tag `team` holds ` `"),
+            ("team=a@b", "the value of tag `team` holds `@`"),
+            ("team=a*", "holds `*`"),
+            ("team=\u{1F600}", "holds `\u{1F600}`"),
+        ] {
+            let e = parse_tag(bad).unwrap_err();
+            assert!(e.contains(expected) && e.contains("letters, digits"), "{bad}: {e}");
+        }
     }
 
     #[test]
