@@ -87,10 +87,12 @@ fn a_write_cut_by_the_deadline_is_an_unknown_outcome_and_a_rerun_converges() {
     let (code, doc) = again.json(&["enable", "--regions", "eu-west-2"]);
     assert_eq!((code, &by_region(&doc)["eu-west-2"]["outcome"]), (0, &serde_json::json!("unchanged")));
 
+    let id = w.detectors("eu-west-2")[0].id.clone();
     let text =
         stdout_of(&w.gdctl(&["disable", "--regions", "eu-west-2", "--timeout", "3"]).output().unwrap());
     let line = text.lines().find(|l| l.starts_with("eu-west-2")).unwrap();
     assert!(line.contains("unknown") && line.contains("no answer to DeleteDetector within 3 s"), "{text}");
+    assert!(line.contains(&id), "the detector id known before the cut is kept: {text}");
     assert!(text.contains("1 failed (1 with an unknown outcome: run again)"), "{text}");
 }
 
