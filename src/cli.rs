@@ -9,11 +9,14 @@ Exit codes:
   0  every target region succeeded (no-ops included)
   1  at least one region failed or has an unknown outcome (the others were
      still done), a deletion or an administrator's removal was not confirmed,
-     or the report could not be written
+     or the report could not be written (a reader that stops early, as
+     `| head` does, is not counted: the run's own code stays)
   2  usage or setup error (bad flag or setting, unknown region, no region
      left, no home region, no credentials, unknown profile, another account
      than --expect-account, GetCallerIdentity or DescribeRegions failed or
-     timed out, an organization gdctl cannot list); nothing was changed
+     timed out, an organization gdctl cannot list, a flag that could only be
+     ignored, a confirmation that could not be asked or got no answer);
+     nothing was changed
   3  `status --check` or `org status --check` found a region out of line
   130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM: the regions in flight
      were finished and reported, the others not started
@@ -94,57 +97,91 @@ pub struct Global {
     pub verbose: u8,
 }
 
-/// Many accounts: which, and the role gdctl assumes in each.
-#[derive(Debug, Args)]
+/// Which accounts `enable`, `disable` and `status` work in (`gdctl org`
+/// works on the whole organization, so it has none of these).
+#[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Accounts")]
-pub struct AccountArgs {
+pub struct Selection {
     /// Work in these accounts (12-digit ids, comma separated) through --role-name;
     /// the caller's own account with its own credentials.
-    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account,
+    #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account,
           conflicts_with_all = ["accounts_file", "org"])]
     pub accounts: Vec<String>,
 
     /// Read the accounts from a file: one id per line, `#` comments and blank
     /// lines allowed; `-` for standard input.
-    #[arg(long, global = true, value_name = "PATH", conflicts_with = "org")]
+    #[arg(long, value_name = "PATH", conflicts_with = "org")]
     pub accounts_file: Option<std::path::PathBuf>,
 
     /// Work in every ACTIVE account of the caller's AWS Organization.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub org: bool,
 
     /// With --org: only the accounts in this organizational unit's subtree.
-    #[arg(long, global = true, value_name = "OU", value_parser = parse_ou, requires = "org")]
+    #[arg(long, value_name = "OU", value_parser = parse_ou, requires = "org")]
     pub org_unit: Option<String>,
+}
 
+impl Selection {
+    /// Whether other accounts than the caller's are named.
+    pub fn is_many(&self) -> bool {
+        self.org || self.accounts_file.is_some() || !self.accounts.is_empty()
+    }
+}
+
+/// Many accounts: which to leave out, and the role gdctl assumes in each.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct AccountArgs {
     /// Leave these accounts out (comma separated).
     #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account)]
     pub exclude_accounts: Vec<String>,
 
-    /// The role to assume in each account (a path is allowed: security/gdctl).
-    #[arg(long, global = true, value_name = "NAME", default_value = "OrganizationAccountAccessRole",
-          value_parser = parse_role_name)]
-    pub role_name: String,
+    /// The role to assume in each account (a path is allowed: security/gdctl)
+    /// [default: OrganizationAccountAccessRole].
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_role_name)]
+    pub role_name: Option<String>,
 
     /// The external id the role's trust policy asks for.
     #[arg(long, global = true, value_name = "ID", value_parser = parse_external_id)]
     pub external_id: Option<String>,
 
-    /// The session name, as CloudTrail shows it in each account.
-    #[arg(long, global = true, value_name = "NAME", default_value = "gdctl", value_parser = parse_session_name)]
-    pub role_session_name: String,
+    /// The session name, as CloudTrail shows it in each account [default: gdctl].
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_session_name)]
+    pub role_session_name: Option<String>,
 
-    /// Role assumptions started per second at most. STS allows about 600 a
-    /// second per calling account and region; lower it where other jobs share that.
-    #[arg(long, global = true, value_name = "N", default_value_t = 400,
-          value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub assume_role_rate: u32,
+    /// Role assumptions started in any one second, at most. STS allows about
+    /// 600 a second per calling account and region; lower it where other jobs
+    /// share that [default: 400].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub assume_role_rate: Option<u32>,
 
     /// How long each assumed role's credentials last, in seconds (they are
-    /// renewed if the run lasts longer).
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 3600,
-          value_parser = clap::value_parser!(u32).range(900..=43200))]
-    pub session_duration: u32,
+    /// renewed if the run lasts longer) [default: 3600].
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(900..=43200))]
+    pub session_duration: Option<u32>,
+}
+
+impl AccountArgs {
+    pub const DEFAULT_ROLE: &'static str = "OrganizationAccountAccessRole";
+    pub const DEFAULT_RATE: u32 = 400;
+    pub const DEFAULT_SESSION_SECONDS: u32 = 3600;
+
+    /// The role flags given: they only mean something where a role is assumed.
+    pub fn role_flags(&self) -> Vec<&'static str> {
+        let given = [
+            ("--role-name", self.role_name.is_some()),
+            ("--external-id", self.external_id.is_some()),
+            ("--role-session-name", self.role_session_name.is_some()),
+            ("--assume-role-rate", self.assume_role_rate.is_some()),
+            ("--session-duration", self.session_duration.is_some()),
+        ];
+        given.iter().filter(|(_, on)| *on).map(|(flag, _)| *flag).collect()
+    }
+
+    pub fn assume_role_rate(&self) -> u32 {
+        self.assume_role_rate.unwrap_or(Self::DEFAULT_RATE)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +217,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct EnableArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
     /// How often findings are published.
     #[arg(long, value_enum)]
     pub frequency: Option<Frequency>,
@@ -210,13 +250,16 @@ pub struct EnableArgs {
 
 #[derive(Debug, Args)]
 pub struct DisableArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
     /// Suspend the detector instead of deleting it (findings and settings are
     /// kept; `gdctl enable` resumes it).
     #[arg(long)]
     pub suspend: bool,
 
-    /// Do not ask before deleting.
-    #[arg(long, short = 'y')]
+    /// Do not ask before deleting (nothing is asked with --suspend or --dry-run).
+    #[arg(long, short = 'y', conflicts_with_all = ["suspend", "dry_run"])]
     pub yes: bool,
 
     /// Only delete (or suspend) detectors carrying this tag; the others are
@@ -231,6 +274,9 @@ pub struct DisableArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
     /// Exit 3 unless every target region is ENABLED (and runs --frequency, and
     /// has exactly --features, if given).
     #[arg(long)]
@@ -331,9 +377,9 @@ pub struct OrgStatusArgs {
     #[arg(long)]
     pub check: bool,
 
-    /// The administrator expected (with --check), and the account read from;
-    /// without it, each region's administrator as listed.
-    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    /// With --check: the administrator every region must have (without it,
+    /// any administrator will do).
+    #[arg(long, value_name = "ID", value_parser = parse_account, requires = "check")]
     pub admin_account: Option<String>,
 
     /// With --check: the auto-enable setting required.
@@ -355,8 +401,8 @@ pub struct OrgDisableArgs {
     #[arg(long, value_name = "ID", value_parser = parse_account)]
     pub admin_account: String,
 
-    /// Do not ask first.
-    #[arg(long, short = 'y')]
+    /// Do not ask first (nothing is asked with --dry-run).
+    #[arg(long, short = 'y', conflicts_with = "dry_run")]
     pub yes: bool,
 
     /// Read only: print what would be done and change nothing.
@@ -547,11 +593,16 @@ mod tests {
     fn account_flags_are_checked() {
         let cli =
             Cli::try_parse_from(["gdctl", "status", "--accounts", "111111111111, 222222222222"]).unwrap();
-        assert_eq!(cli.global.accounts.accounts, ["111111111111", "222222222222"]);
-        assert_eq!(cli.global.accounts.role_name, "OrganizationAccountAccessRole");
+        match &cli.command {
+            Command::Status(a) => assert_eq!(a.select.accounts, ["111111111111", "222222222222"]),
+            _ => unreachable!(),
+        }
+        assert_eq!(cli.global.accounts.role_name, None);
+        assert!(cli.global.accounts.role_flags().is_empty());
         let cli =
             Cli::try_parse_from(["gdctl", "status", "--org", "--role-name", "/security/gdctl/"]).unwrap();
-        assert_eq!(cli.global.accounts.role_name, "security/gdctl");
+        assert_eq!(cli.global.accounts.role_name.as_deref(), Some("security/gdctl"));
+        assert_eq!(cli.global.accounts.role_flags(), ["--role-name"]);
         for bad in [
             &["--accounts", "1234"][..],
             &["--accounts", "111111111111", "--org"],
@@ -568,6 +619,11 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{bad:?}");
         }
         assert!(Cli::try_parse_from(["gdctl", "status", "--org", "--org-unit", "ou-ab12-cdef3456"]).is_ok());
+        // gdctl org works on the whole organization: it takes no selection.
+        for refused in [&["--org"][..], &["--accounts", "111111111111"], &["--accounts-file", "-"]] {
+            let args = [&["gdctl", "org", "status"][..], refused].concat();
+            assert_eq!(Cli::try_parse_from(&args).unwrap_err().exit_code(), 2, "{refused:?}");
+        }
     }
 
     #[test]
@@ -627,6 +683,20 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         let err = Cli::try_parse_from(["gdctl", "disable", "--only-tagged", "novalue"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn flags_that_would_be_ignored_are_usage_errors() {
+        for ignored in [
+            &["disable", "--yes", "--suspend"][..],
+            &["disable", "--yes", "--dry-run"],
+            &["org", "disable", "--admin-account", "111111111111", "--yes", "--dry-run"],
+            &["org", "status", "--admin-account", "111111111111"],
+        ] {
+            let args = [&["gdctl"][..], ignored].concat();
+            assert_eq!(Cli::try_parse_from(&args).unwrap_err().exit_code(), 2, "{ignored:?}");
+        }
+        assert!(Cli::try_parse_from(["gdctl", "org", "status", "--check", "--admin-account", "111111111111"]).is_ok());
     }
 
     #[test]

@@ -37,8 +37,12 @@ pub enum SetupError {
     WrongAccount { actual: String, expected: Vec<String> },
     #[error("could not read the answer to the confirmation: {0}")]
     Prompt(std::io::Error),
-    #[error("not confirmed: nothing was deleted")]
-    Declined,
+    /// The user said no (`nothing was deleted`, `nothing was removed`).
+    #[error("not confirmed: {0}")]
+    Declined(&'static str),
+    /// A question was needed and no answer could be had.
+    #[error("{0}: nothing was changed; pass --yes to go ahead without asking")]
+    CannotAsk(String),
 }
 
 fn unknown_regions(names: &[String], home: &str, suggestions: &[(String, String)]) -> String {
@@ -56,7 +60,7 @@ impl SetupError {
     pub fn exit_code(&self) -> u8 {
         match self {
             // The user said no: not a usage error, but not a success either.
-            SetupError::Declined => 1,
+            SetupError::Declined(_) => 1,
             _ => 2,
         }
     }
