@@ -117,7 +117,7 @@ pub async fn fan_out<T, S, F, Fut>(
     timeout: Duration,
     mut signals: Option<&mut Signals>,
     work: F,
-    mut on_done: impl FnMut(&RegionReport),
+    mut on_done: impl FnMut(&mut RegionReport),
 ) -> FanOut
 where
     T: Place,
@@ -157,8 +157,8 @@ where
                 }
             },
         };
-        let Some(report) = report else { break };
-        on_done(&report);
+        let Some(mut report) = report else { break };
+        on_done(&mut report);
         reports.push(report);
     }
     FanOut { reports, interrupted: interrupted.get() }
@@ -217,7 +217,7 @@ mod tests {
         let failed: Vec<_> = reports.iter().filter(|r| r.outcome == Outcome::Failed).collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].region, "r-1");
-        assert_eq!(failed[0].error.as_ref().unwrap().message, "timed out after 5 s");
+        assert_eq!(failed[0].error.as_ref().unwrap().message, "no answer within 5 s (--timeout)");
         assert_eq!(reports.len(), 3);
     }
 

@@ -308,16 +308,14 @@ impl<'a> Context<'a> {
                 };
                 let client = session.guardduty(&unit.account.config, &region);
                 let job = work(Job { client, region, sent, shown });
-                futures::future::Either::Right(async move {
-                    let mut report = job.await;
-                    if let Some(e) = report.error.take() {
-                        report.error =
-                            Some(e.at(&session.endpoint("guardduty", &report.region), session.timeout));
-                    }
-                    report
-                })
+                futures::future::Either::Right(job)
             },
             |report| {
+                // Where the call went, for failures with no AWS answer: the
+                // deadline's cut included, which the fan-out made.
+                if let Some(e) = report.error.take() {
+                    report.error = Some(e.at(&session.endpoint("guardduty", &report.region), session.timeout));
+                }
                 debug!(
                     account = %report.account,
                     region = %report.region,

@@ -147,6 +147,7 @@ fn a_region_without_an_answer_says_what_a_setup_call_without_one_says() {
     let error = &r["eu-west-1"]["error"];
     assert_eq!(error["code"], "Timeout", "{doc:#}");
     assert_eq!(error["message"], "no answer within 2 s (--timeout)", "{doc:#}");
+    assert_eq!(error["endpoint"], hang.url.as_str(), "a region cut by its deadline names where it waited: {doc:#}");
     // The home region's setup calls, cut the same way.
     let hang = front(&["us-east-1/sts=hang"]);
     let out = World::via(&hang.url).gdctl(&["status", "--timeout", "2"]).output().unwrap();

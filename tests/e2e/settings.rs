@@ -68,7 +68,6 @@ fn settings_the_sdk_only_warns_about_do_not_stop_the_run() {
         ("AWS_USE_FIPS_ENDPOINT", "maybe"),
         ("AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES", "abc"),
         ("AWS_SDK_UA_APP_ID", "x y"),
-        ("AWS_CONFIG_FILE", "/"),
         ("AWS_DEFAULT_REGION", ""),
     ] {
         let out = w.gdctl(&["status", "--regions", "eu-west-1"]).env(name, value).output().unwrap();
