@@ -468,6 +468,19 @@ impl World {
     }
 }
 
+/// `gdctl man` rendered by groff, which must warn of nothing.
+pub fn rendered_man_page(w: &World) -> String {
+    let out = w.bare_gdctl(&["man"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let page = w.home.path().join("gdctl.1");
+    std::fs::write(&page, &out.stdout).unwrap();
+    let rendered =
+        Command::new("groff").args(["-man", "-Tutf8", "-ww", "-P-cbou"]).arg(&page).output().unwrap();
+    assert!(rendered.status.success());
+    assert_eq!(stderr_of(&rendered), "", "groff warnings");
+    stdout_of(&rendered)
+}
+
 /// The region entries of a gdctl JSON report, by region name.
 pub fn by_region(doc: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
     doc["regions"]

@@ -44,19 +44,9 @@ fn the_bash_script_loads_and_completes_commands_features_and_frequencies() {
 #[test]
 fn the_man_page_renders_without_warnings_and_names_everything() {
     let w = World::new();
-    let out = w.bare_gdctl(&["man"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let page = w.home.path().join("gdctl.1");
-    std::fs::write(&page, &out.stdout).unwrap();
-    let rendered = std::process::Command::new("groff")
-        .args(["-man", "-Tutf8", "-ww", "-P-cbou"])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(rendered.status.success());
-    assert_eq!(stderr_of(&rendered), "", "groff warnings");
+    let rendered = rendered_man_page(&w);
     // Filled and justified text: spaces between words vary.
-    let text = stdout_of(&rendered).replace(['\u{2010}', '\u{2212}'], "-");
+    let text = rendered.replace(['\u{2010}', '\u{2212}'], "-");
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for needle in [
         "GDCTL ENABLE",

@@ -147,7 +147,11 @@ fn a_region_without_an_answer_says_what_a_setup_call_without_one_says() {
     let error = &r["eu-west-1"]["error"];
     assert_eq!(error["code"], "Timeout", "{doc:#}");
     assert_eq!(error["message"], "no answer within 2 s (--timeout)", "{doc:#}");
-    assert_eq!(error["endpoint"], hang.url.as_str(), "a region cut by its deadline names where it waited: {doc:#}");
+    assert_eq!(
+        error["endpoint"],
+        hang.url.as_str(),
+        "a region cut by its deadline names where it waited: {doc:#}"
+    );
     // The home region's setup calls, cut the same way.
     let hang = front(&["us-east-1/sts=hang"]);
     let out = World::via(&hang.url).gdctl(&["status", "--timeout", "2"]).output().unwrap();
@@ -303,18 +307,7 @@ fn variables_in_the_source() -> Vec<String> {
 #[test]
 fn the_man_page_has_environment_and_files_naming_every_variable_gdctl_reads() {
     let w = World::new();
-    let out = w.bare_gdctl(&["man"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let page = w.home.path().join("gdctl.1");
-    std::fs::write(&page, &out.stdout).unwrap();
-    let rendered = std::process::Command::new("groff")
-        .args(["-man", "-Tutf8", "-ww", "-P-cbou"])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(rendered.status.success());
-    assert_eq!(stderr_of(&rendered), "", "groff warnings");
-    let text = stdout_of(&rendered);
+    let text = rendered_man_page(&w);
     let environment = text.find("\nENVIRONMENT\n").expect("an ENVIRONMENT section");
     let files = text.find("\nFILES\n").expect("a FILES section");
     assert!(environment < files);
