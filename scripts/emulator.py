@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # (Not named moto.py: that would shadow the moto package it imports.)
 """Run moto's server on 127.0.0.1 for gdctl's tests, demo and bench, with
-GuardDuty's Organizations operations moto lacks added (guardduty_org.py).
+GuardDuty's Organizations and usage operations moto lacks added
+(guardduty_org.py, guardduty_usage.py).
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts requests (port 0, the
 default, lets the OS pick a free one). With --exit-on-eof it exits when its
@@ -14,6 +15,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import make_server
 
 import guardduty_org
+import guardduty_usage
 from loopback import serve
 
 
@@ -27,6 +29,8 @@ def main() -> None:
 
     # GuardDuty's Organizations operations moto lacks, on moto's backend.
     guardduty_org.install(args.admin_detector_delay)
+    # Usage and free-trial days, seeded through a test hook (guardduty_usage.py).
+    guardduty_usage.install()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)

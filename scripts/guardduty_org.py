@@ -8,7 +8,8 @@ reference's request and response shapes and error codes:
   DescribeOrganizationConfiguration   GET  /detector/{detectorId}/admin
   UpdateOrganizationConfiguration     POST /detector/{detectorId}/admin
   CreateMembers                       POST /detector/{detectorId}/member
-  ListMembers                         GET  /detector/{detectorId}/member
+  ListMembers                         GET  /detector/{detectorId}/member  (any account: an
+                                      administrator's members; none for another account)
   GetMemberDetectors                  POST /detector/{detectorId}/member/detector/get
   DisassociateMembers                 POST /detector/{detectorId}/member/disassociate
 
@@ -355,9 +356,14 @@ class OrgResponses:
     def list_members(self) -> str:
         detector_id = self.path.split("/")[-2]
         admin_id = self.current_account
-        b, org = administrator_context(admin_id, self.region, detector_id)
+        # Any account with a detector may list its members (by invitation, on
+        # AWS): one that is no administrator simply has none here.
+        b = backend(admin_id, self.region)
+        b.get_detector(detector_id)
         state = org_state(b)
-        enroll_new_accounts(state, org, admin_id, self.region)
+        org = organization_of(admin_id)
+        if org is not None and admin_id in backend(org.org.master_account_id, self.region).admin_account_ids:
+            enroll_new_accounts(state, org, admin_id, self.region)
         only_associated = (self._get_param("onlyAssociated") or "true").lower() != "false"
         members = [m for m in state["members"].values()
                    if not only_associated or m["relationshipStatus"] == "Enabled"]

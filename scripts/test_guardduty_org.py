@@ -182,6 +182,8 @@ class ConfigurationTest(unittest.TestCase):
         with self.assertRaises(ClientError) as e:
             other.describe_organization_configuration(DetectorId=own)
         self.assertIn("not the delegated administrator", str(e.exception))
+        # Listing members is any account's (by invitation on AWS): none here.
+        self.assertEqual(other.list_members(DetectorId=own)["Members"], [])
         # Another account's detector id is refused as moto refuses it.
         with self.assertRaises(ClientError):
             other.describe_organization_configuration(DetectorId=det)
