@@ -8,6 +8,8 @@ or by region and service (`--fault us-east-1/ec2=403`):
   --fault REGION=403          answer 403 UnrecognizedClientException (STS: InvalidClientTokenId,
                               EC2: AuthFailure), every time
   --fault REGION=500          answer 500 InternalServerErrorException, every time
+  --fault REGION=denied       answer 403 AccessDeniedException, every time (a policy that
+                              lacks the call)
   --fault REGION=502html      answer 502 with an HTML page, as a proxy or load balancer would
   --fault REGION=hang-after-write
                               forward GuardDuty writes (POST, DELETE) upstream, so they are
@@ -63,6 +65,7 @@ ERRORS = {
     "403/sts": (403, "InvalidClientTokenId", "The security token included in the request is invalid."),
     "403/ec2": (401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
     "500": (500, "InternalServerErrorException", "Internal server error."),
+    "denied": (403, "AccessDeniedException", "User is not authorized to perform this action."),
     "throttle": (400, "ThrottlingException", "Rate exceeded"),
     "race": (400, "BadRequestException",
              "The request is rejected because a detector already exists for the current account."),
@@ -245,7 +248,7 @@ def make_handler(front):
     return Handler
 
 
-KINDS = {"403", "500", "502html", "throttle", "hang", "hang-after-write", "delay", "race"}
+KINDS = {"403", "denied", "500", "502html", "throttle", "hang", "hang-after-write", "delay", "race"}
 
 
 def parse_faults(items):

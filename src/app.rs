@@ -5,20 +5,22 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use crate::accounts::{self, Opened, Role};
-use crate::cli::{Cli, Command, DisableArgs, OrgCommand, OutputFormat, Selection, StatusArgs};
-use crate::commands::{disable, enable, org, status, Accounts, Context};
+use crate::cli::{Cli, Command, DisableArgs, OrgCommand, OutputFormat, Selection, StatusArgs, UsageArgs};
+use crate::commands::{disable, enable, org, status, usage, Accounts, Context};
 use crate::error::SetupError;
 use crate::features::{self, Wanted};
 use crate::output::Printer;
 use crate::plan::Desired;
 use crate::regions;
 use crate::session::Session;
+use crate::usage::plan::Usd;
 
 /// A command with its input checked.
 enum Intent<'a> {
     Enable(Desired, bool),
     Disable(&'a DisableArgs),
     Status(&'a StatusArgs, Option<Wanted>),
+    Usage(&'a UsageArgs, Option<Usd>),
     Org(&'a OrgCommand, Option<Wanted>),
 }
 
@@ -29,6 +31,13 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Command::Enable(args) => Intent::Enable(enable::desired(args)?, args.dry_run),
         Command::Disable(args) => Intent::Disable(args),
         Command::Status(args) => Intent::Status(args, status::wanted_features(args)?),
+        Command::Usage(args) => Intent::Usage(
+            args,
+            args.max_usd
+                .as_deref()
+                .map(|m| Usd::parse(m).map_err(|e| SetupError::Invalid(format!("--max-usd: {e}"))))
+                .transpose()?,
+        ),
         Command::Org(cmd) => Intent::Org(
             cmd,
             match cmd {
@@ -47,6 +56,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Command::Enable(args) => &args.select,
         Command::Disable(args) => &args.select,
         Command::Status(args) => &args.select,
+        Command::Usage(args) => &args.select,
         _ => &none,
     };
     let many = select.is_many();
@@ -144,6 +154,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Intent::Enable(desired, dry_run) => enable::run(&ctx, desired, *dry_run, &mut printer).await,
         Intent::Disable(args) => disable::run(&ctx, args, &mut printer).await?,
         Intent::Status(args, features) => status::run(&ctx, args, features.as_ref(), &mut printer).await,
+        Intent::Usage(args, max_usd) => usage::run(&ctx, args, *max_usd, &mut printer).await,
         Intent::Org(cmd, features) => {
             let accounts = org_accounts.expect("listed for every org command")?;
             let admin = match cmd {

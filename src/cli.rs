@@ -198,6 +198,12 @@ pub enum Command {
     Disable(DisableArgs),
     /// Show each region's detector, its status and frequency (read only).
     Status(StatusArgs),
+    /// What GuardDuty cost over its last 30 days, per region, by plan,
+    /// account or resource, with the free-trial days left (read only).
+    ///
+    /// The API's own window (GetUsageStatistics), not the console's monthly
+    /// projection. A region without a detector is `not watched`, never $0.
+    Usage(UsageArgs),
     /// AWS Organizations: a delegated GuardDuty administrator, auto-enable and
     /// members, in every region (run with the management account's credentials).
     #[command(subcommand)]
@@ -293,6 +299,31 @@ pub struct StatusArgs {
     /// With --check --features runtime-monitoring: the agents that must be managed.
     #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features", value_parser = agents_hint())]
     pub runtime_agents: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// How each region's cost is broken down: by plan (as --features names
+    /// them), by account (an administrator's members too), or the most
+    /// expensive resources.
+    #[arg(long, value_enum, default_value = "plan")]
+    pub by: crate::usage::plan::By,
+
+    /// Exit 3 when the cost is above --max-usd (over the whole run, or with
+    /// --per-region in any one region).
+    #[arg(long, requires = "max_usd")]
+    pub check: bool,
+
+    /// With --check: the budget in USD, for the last 30 days (`250`, `99.50`).
+    #[arg(long, value_name = "AMOUNT", requires = "check")]
+    pub max_usd: Option<String>,
+
+    /// With --max-usd: hold each region to the budget, not the run's total.
+    #[arg(long, requires = "max_usd")]
+    pub per_region: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -696,7 +727,15 @@ mod tests {
             let args = [&["gdctl"][..], ignored].concat();
             assert_eq!(Cli::try_parse_from(&args).unwrap_err().exit_code(), 2, "{ignored:?}");
         }
-        assert!(Cli::try_parse_from(["gdctl", "org", "status", "--check", "--admin-account", "111111111111"]).is_ok());
+        assert!(Cli::try_parse_from([
+            "gdctl",
+            "org",
+            "status",
+            "--check",
+            "--admin-account",
+            "111111111111"
+        ])
+        .is_ok());
     }
 
     #[test]

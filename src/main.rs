@@ -26,6 +26,7 @@ mod report;
 mod session;
 mod settings;
 mod tags;
+mod usage;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

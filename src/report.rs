@@ -10,6 +10,7 @@ use crate::error::RegionError;
 use crate::features::Features;
 use crate::plan::Outcome;
 use crate::regions::Skipped;
+use crate::usage::plan::{RegionUsage, UsageTotals};
 
 /// A region's GuardDuty state after the command (for `--dry-run` and `status`: now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,6 +52,9 @@ pub struct RegionReport {
     /// `gdctl org`: the organization's GuardDuty in the region.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<OrgRegion>,
+    /// `gdctl usage`: the region's cost over GuardDuty's last 30 days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<RegionUsage>,
     pub error: Option<RegionError>,
 }
 
@@ -91,6 +95,7 @@ impl RegionReport {
             changes: Vec::new(),
             note: None,
             org: None,
+            usage: None,
             error: None,
         }
     }
@@ -125,6 +130,9 @@ pub struct Summary {
     pub out_of_line: Option<usize>,
     /// Regions per outcome (the plain names, also on a dry run: see `dry_run`).
     pub outcomes: BTreeMap<Outcome, usize>,
+    /// `gdctl usage`: the run's cost, and the budget's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageTotals>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -200,6 +208,9 @@ impl Report {
             not_started,
             out_of_line: checked.then(|| regions.iter().filter(|r| r.in_line == Some(false)).count()),
             outcomes,
+            usage: UsageTotals::of(
+                regions.iter().filter_map(|r| Some((r.account.as_str(), r.usage.as_ref()?))),
+            ),
         };
         Report {
             command,
@@ -226,7 +237,9 @@ impl Report {
             ExitCode::from(code)
         } else if self.summary.failed > 0 || self.summary.accounts_failed > 0 {
             ExitCode::from(1)
-        } else if self.summary.out_of_line.unwrap_or(0) > 0 {
+        } else if self.summary.out_of_line.unwrap_or(0) > 0
+            || self.summary.usage.as_ref().and_then(|u| u.over_budget) == Some(true)
+        {
             ExitCode::from(3)
         } else {
             ExitCode::SUCCESS

@@ -5,6 +5,7 @@ pub mod disable;
 pub mod enable;
 pub mod org;
 pub mod status;
+pub mod usage;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -51,6 +52,8 @@ pub struct Context<'a> {
 
 /// One region's work, as a command gets it.
 pub struct Job {
+    /// The account worked in.
+    pub account: String,
     /// The account's GuardDuty client in the region.
     pub client: aws_sdk_guardduty::Client,
     pub region: String,
@@ -307,14 +310,15 @@ impl<'a> Context<'a> {
                     None => None,
                 };
                 let client = session.guardduty(&unit.account.config, &region);
-                let job = work(Job { client, region, sent, shown });
+                let job = work(Job { account: unit.account.id.clone(), client, region, sent, shown });
                 futures::future::Either::Right(job)
             },
             |report| {
                 // Where the call went, for failures with no AWS answer: the
                 // deadline's cut included, which the fan-out made.
                 if let Some(e) = report.error.take() {
-                    report.error = Some(e.at(&session.endpoint("guardduty", &report.region), session.timeout));
+                    report.error =
+                        Some(e.at(&session.endpoint("guardduty", &report.region), session.timeout));
                 }
                 debug!(
                     account = %report.account,

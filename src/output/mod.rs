@@ -21,12 +21,28 @@ pub struct Printer<'w> {
     progress: Option<progress::Progress>,
     /// The first write error; later writes are not attempted (say, a closed pipe).
     failed: Option<io::Error>,
+    /// Text region lines held for the end, most expensive first (`usage`).
+    held: Option<Vec<RegionReport>>,
 }
 
 impl<'w> Printer<'w> {
     /// `list_all`: with many accounts, list the regions that did not change too.
     pub fn new(out: &'w mut dyn Write, format: OutputFormat, color: bool, list_all: bool) -> Self {
-        Printer { out, format, layout: text::Layout::new(color, list_all), progress: None, failed: None }
+        Printer {
+            out,
+            format,
+            layout: text::Layout::new(color, list_all),
+            progress: None,
+            failed: None,
+            held: None,
+        }
+    }
+
+    /// Text: region lines at the end, most expensive first, not as they finish.
+    pub fn sort_by_cost(&mut self) {
+        if self.format == OutputFormat::Text {
+            self.held = Some(Vec::new());
+        }
     }
 
     /// Size the text columns for the regions that will be reported.
@@ -60,7 +76,9 @@ impl<'w> Printer<'w> {
         if let Some(p) = &self.progress {
             p.region_done(&r.account, r.is_failure());
         }
-        if self.format == OutputFormat::Text {
+        if let Some(held) = self.held.as_mut() {
+            held.push(r.clone());
+        } else if self.format == OutputFormat::Text {
             if let Some(line) = self.layout.region(r) {
                 self.line(&line);
             }
@@ -82,6 +100,17 @@ impl<'w> Printer<'w> {
     pub fn finish(mut self, report: &Report) -> io::Result<()> {
         if let Some(p) = self.progress.take() {
             p.finish();
+        }
+        if let Some(mut held) = self.held.take() {
+            let cost = |r: &RegionReport| r.usage.as_ref().map(|u| u.total).unwrap_or_default();
+            held.sort_by(|a, b| {
+                cost(b).cmp(&cost(a)).then_with(|| (&a.account, &a.region).cmp(&(&b.account, &b.region)))
+            });
+            for r in &held {
+                if let Some(line) = self.layout.region(r) {
+                    self.line(&line);
+                }
+            }
         }
         let res = match self.format {
             OutputFormat::Text => self.layout.finish(&mut *self.out, report),

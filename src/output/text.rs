@@ -56,6 +56,10 @@ impl Layout {
         if self.many && !notable && !self.list_all {
             return None;
         }
+        // Regions that cost nothing are counted on the summary line (listed with -v).
+        if r.usage.as_ref().is_some_and(|u| u.total.is_zero()) && !self.list_all {
+            return None;
+        }
         let id = r.detector_id.as_deref().unwrap_or("-");
         Some(self.line(&r.region, r.outcome.label(self.dry_run), self.style(r), id, &detail(r), &r.account))
     }
@@ -82,6 +86,9 @@ impl Layout {
     }
 
     pub fn finish(&self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
+        if let Some(t) = &report.summary.usage {
+            usage_totals(out, t)?;
+        }
         if self.many {
             for a in &report.accounts {
                 writeln!(out, "{}", account_summary(a, report.dry_run))?;
@@ -124,7 +131,9 @@ fn detail(r: &RegionReport) -> String {
         };
     }
     let mut parts: Vec<String> = Vec::new();
-    if let Some(o) = &r.org {
+    if let Some(u) = &r.usage {
+        parts.push(usage_state(u));
+    } else if let Some(o) = &r.org {
         parts.push(org_state(o));
     } else {
         detector_state(r, &mut parts);
@@ -140,6 +149,42 @@ fn detail(r: &RegionReport) -> String {
         parts.push(format!("out of line: {}", r.out_of_line.join(", ")));
     }
     parts.join("  ")
+}
+
+/// `$12.35  s3-data-events $8.00, flow-logs $4.35  free trial: ebs-malware-protection 12 days`.
+fn usage_state(u: &crate::usage::plan::RegionUsage) -> String {
+    const SHOWN: usize = 4;
+    let mut line = u.total.cents();
+    let items: Vec<String> =
+        u.items.iter().take(SHOWN).map(|i| format!("{} {}", i.name, i.usd.cents())).collect();
+    if !items.is_empty() {
+        line.push_str(&format!("  {}", items.join(", ")));
+        if u.items.len() > SHOWN {
+            line.push_str(&format!(" (+{} more)", u.items.len() - SHOWN));
+        }
+    }
+    if !u.free_trial_days.is_empty() {
+        let days: Vec<String> = u.free_trial_days.iter().map(|(p, d)| format!("{p} {d} days")).collect();
+        line.push_str(&format!("  free trial: {}", days.join(", ")));
+    }
+    line
+}
+
+/// `gdctl usage`: the run's cost by line of the breakdown, most expensive
+/// first, then the total and the budget's verdict.
+fn usage_totals(out: &mut dyn Write, t: &crate::usage::plan::UsageTotals) -> io::Result<()> {
+    let width = t.items.iter().map(|i| i.name.len()).max().unwrap_or(0);
+    for i in t.items.iter().filter(|i| !i.usd.is_zero()) {
+        writeln!(out, "  {:<width$}  {:>12}", i.name, i.usd.cents())?;
+    }
+    let mut line = format!(
+        "cost: {} over GuardDuty's last 30 days (its own window, not a monthly projection)",
+        t.total.cents()
+    );
+    if let (Some(max), Some(over)) = (t.max_usd, t.over_budget) {
+        line.push_str(&format!("; {} --max-usd {}", if over { "over" } else { "within" }, max.cents()));
+    }
+    writeln!(out, "{line}")
 }
 
 /// `admin 111111111111, auto-enable ALL, plans s3-data-events, members 5/6`.
@@ -200,6 +245,11 @@ fn summary(report: &Report, many: bool) -> String {
         line.push_str(&format!(" ({n} with an unknown outcome: run again)"));
     }
     line.push_str(&format!(", {} skipped", s.skipped));
+    if s.usage.is_some() {
+        let free =
+            report.regions.iter().filter(|r| r.usage.as_ref().is_some_and(|u| u.total.is_zero())).count();
+        line.push_str(&format!(", {free} with no cost"));
+    }
     if let Some(n) = s.out_of_line {
         line.push_str(&format!(", {n} out of line"));
     }

@@ -468,6 +468,38 @@ impl World {
     }
 }
 
+/// Seed an account's usage and free-trial days in a region through the
+/// emulator's test hook (not an AWS operation: AWS cannot be asked for usage).
+/// `usage`: (API feature, amount, resource).
+pub fn seed_usage(
+    account: &str,
+    region: &str,
+    usage: &[(&str, &str, Option<&str>)],
+    free_trial: &[(&str, i32)],
+) {
+    use std::io::{Read, Write};
+    let body = serde_json::json!({
+        "accountId": account,
+        "region": region,
+        "usage": usage.iter().map(|(f, a, r)| serde_json::json!({"feature": f, "amount": a, "resource": r})).collect::<Vec<_>>(),
+        "freeTrialDays": free_trial.iter().map(|(f, d)| (f.to_string(), serde_json::json!(d))).collect::<serde_json::Map<_, _>>(),
+    })
+    .to_string();
+    let host = moto().url.strip_prefix("http://").unwrap().to_string();
+    let mut stream = std::net::TcpStream::connect(&host).unwrap();
+    write!(
+        stream,
+        "POST /__gdctl/usage HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/guardduty/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.") && response.contains(" 200 "), "{response}");
+}
+
 /// `gdctl man` rendered by groff, which must warn of nothing.
 pub fn rendered_man_page(w: &World) -> String {
     let out = w.bare_gdctl(&["man"]).output().unwrap();

@@ -21,3 +21,4 @@ mod regions;
 mod settings;
 mod status;
 mod trust;
+mod usage;

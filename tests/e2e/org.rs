@@ -431,3 +431,26 @@ fn org_disable_leaves_a_region_it_could_not_read_before_asking() {
     assert!(org.admins("eu-west-1").is_empty(), "shown and agreed to");
     assert_eq!(org.admins("us-west-2"), [admin.as_str()], "not shown: left alone");
 }
+
+#[test]
+fn the_administrators_usage_view_covers_its_members() {
+    let org = Organization::new(2);
+    let admin = org.admin().clone();
+    let member = org.accounts[1].id.clone();
+    org.world
+        .gdctl(&["org", "enable", "--admin-account", &admin.id, "--regions", "eu-west-1"])
+        .assert()
+        .code(0);
+    seed_usage(&admin.id, "eu-west-1", &[("FLOW_LOGS", "1.25", None)], &[]);
+    seed_usage(&member, "eu-west-1", &[("S3_DATA_EVENTS", "2.5", None)], &[]);
+    let as_admin =
+        World { account: admin.clone(), endpoint: moto().url.clone(), home: tempfile::tempdir().unwrap() };
+    let (code, doc) = as_admin.json(&["usage", "--by", "account", "--regions", "eu-west-1"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let items = &by_region(&doc)["eu-west-1"]["usage"]["items"];
+    assert_eq!(items[0], serde_json::json!({"name": member, "usd": "2.5"}), "{doc:#}");
+    assert_eq!(items[1], serde_json::json!({"name": admin.id, "usd": "1.25"}), "{doc:#}");
+    // Its own view by plan is its own account's alone.
+    let (_, doc) = as_admin.json(&["usage", "--regions", "eu-west-1"]);
+    assert_eq!(by_region(&doc)["eu-west-1"]["usage"]["total"], "1.25", "{doc:#}");
+}
