@@ -7,6 +7,7 @@ Each case starts from the same state in a fresh account (STS AssumeRole on moto)
   gdctl enable                               again: everything unchanged
   gdctl status
   gdctl disable --yes                        every region enabled before
+  gdctl usage                                every region enabled before (cost by plan, free trial)
   boto3 loop                                 describe_regions, then create_detector region after region
   aws CLI loop                               aws ec2 describe-regions, then aws guardduty create-detector per region
 
@@ -37,6 +38,7 @@ GDCTL_CASES = [
     ("gdctl enable (again, unchanged)", ["enable"], "enabled", 2),  # List, Get
     ("gdctl status", ["status"], "enabled", 2),  # List, Get
     ("gdctl disable --yes", ["disable", "--yes"], "enabled", 2),  # List, Delete
+    ("gdctl usage", ["usage"], "enabled", 2),  # List, GetUsageStatistics beside GetRemainingFreeTrialDays
 ]
 PEER_CASES = [
     ("boto3 loop", [PY, str(HERE / "boto3_loop.py")], "empty"),

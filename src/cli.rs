@@ -17,7 +17,8 @@ Exit codes:
      timed out, an organization gdctl cannot list, a flag that could only be
      ignored, a confirmation that could not be asked or got no answer);
      nothing was changed
-  3  `status --check` or `org status --check` found a region out of line
+  3  `status --check` or `org status --check` found a region out of line, or
+     `usage --check` a cost above --max-usd
   130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM: the regions in flight
      were finished and reported, the others not started
 

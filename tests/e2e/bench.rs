@@ -22,7 +22,7 @@ fn bench_runs_at_scale_zero_and_writes_json() {
     assert_eq!(doc["scale"], 0.0);
     let cases: Vec<&str> =
         doc["results"].as_array().unwrap().iter().map(|r| r["case"].as_str().unwrap()).collect();
-    assert_eq!(cases.len(), 6, "{cases:?}");
+    assert_eq!(cases.len(), 7, "{cases:?}");
     assert!(cases.contains(&"boto3 loop") && cases.contains(&"aws CLI loop"));
     for r in doc["results"].as_array().unwrap() {
         assert_eq!(r["runs"], 1);
