@@ -114,3 +114,84 @@ pub async fn free_trial_days(
         .filter(|(_, days)| *days > 0)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_guardduty::operation::get_usage_statistics::GetUsageStatisticsOutput;
+    use aws_sdk_guardduty::types::{Total, UsageAccountResult, UsageFeature, UsageFeatureResult};
+    use aws_smithy_mocks::mock;
+
+    use super::*;
+    use crate::mocks::{aws_error, client};
+
+    fn total(amount: &str) -> Total {
+        Total::builder().amount(amount).unit("USD").build()
+    }
+
+    #[tokio::test]
+    async fn accounts_go_in_batches_of_fifty_and_every_page_is_read() {
+        let stats = mock!(Client::get_usage_statistics)
+            .match_requests(|req| req.usage_criteria().is_some_and(|c| c.account_ids().len() <= 50))
+            .then_output(|| {
+                let row =
+                    UsageAccountResult::builder().account_id("111111111111").total(total("0.5")).build();
+                GetUsageStatisticsOutput::builder()
+                    .usage_statistics(UsageStatistics::builder().sum_by_account(row).build())
+                    .build()
+            });
+        let ids: Vec<String> = (0..120).map(|i| format!("{:012}", 100_000_000_000u64 + i)).collect();
+        let sums = by_account(&client(&[&stats]), "d", &ids).await.unwrap();
+        assert_eq!(stats.num_calls(), 3, "50 + 50 + 20");
+        assert_eq!(sums.len(), 3);
+
+        // Two pages: the token is followed, and both pages count.
+        let paged = mock!(Client::get_usage_statistics).sequence().output(|| {
+            let row =
+                UsageFeatureResult::builder().feature(UsageFeature::FlowLogs).total(total("1.1")).build();
+            GetUsageStatisticsOutput::builder()
+                .usage_statistics(UsageStatistics::builder().sum_by_feature(row).build())
+                .next_token("2")
+                .build()
+        });
+        let paged = paged
+            .output(|| {
+                let row = UsageFeatureResult::builder()
+                    .feature(UsageFeature::S3DataEvents)
+                    .total(total("2.2"))
+                    .build();
+                GetUsageStatisticsOutput::builder()
+                    .usage_statistics(UsageStatistics::builder().sum_by_feature(row).build())
+                    .build()
+            })
+            .build();
+        let plans = by_plan(&client(&[&paged]), "d").await.unwrap();
+        assert_eq!(
+            plans,
+            [
+                ("flow-logs".to_string(), Usd::parse("1.1").unwrap()),
+                ("s3-data-events".to_string(), Usd::parse("2.2").unwrap())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_names_the_permission_and_a_bad_amount_is_no_silent_zero() {
+        let denied = mock!(Client::get_usage_statistics).then_http_response(aws_error(
+            403,
+            "AccessDeniedException",
+            "User is not authorized to perform: guardduty:GetUsageStatistics",
+        ));
+        let e = by_plan(&client(&[&denied]), "d").await.unwrap_err();
+        assert!(e.hint.unwrap().contains("guardduty:GetUsageStatistics"));
+
+        let garbled = mock!(Client::get_usage_statistics).then_output(|| {
+            let row =
+                UsageFeatureResult::builder().feature(UsageFeature::FlowLogs).total(total("1,5")).build();
+            GetUsageStatisticsOutput::builder()
+                .usage_statistics(UsageStatistics::builder().sum_by_feature(row).build())
+                .build()
+        });
+        let e = by_plan(&client(&[&garbled]), "d").await.unwrap_err();
+        assert_eq!(e.code, "ResponseError");
+    }
+}
