@@ -146,6 +146,13 @@ impl Terminal {
             Terminal::Unusable(why) => return Err(cannot(why.clone())),
             #[cfg(unix)]
             Terminal::Tty(tty) => {
+                // Only what is typed after the question answers it: a `y`
+                // typed ahead (before the list of what goes was shown) is dropped.
+                {
+                    use std::os::fd::AsRawFd;
+                    // SAFETY: a valid descriptor of ours; failure only keeps the typed-ahead input.
+                    unsafe { libc::tcflush(tty.as_raw_fd(), libc::TCIFLUSH) };
+                }
                 tty.write_all(q.text.as_bytes()).and_then(|_| tty.flush()).map_err(SetupError::Prompt)?;
                 let answer = read_answer(tty, wait).map_err(SetupError::Prompt)?;
                 if answer.is_none() {

@@ -78,8 +78,23 @@ impl Asked {
         Asked { preview, will_change }
     }
 
-    /// The preview's report of a place the question did not ask about; None
-    /// for one it did.
+    /// A place the question did not show, read again after it, where there
+    /// is now something it would change: left alone, and a failure.
+    fn appeared(now: RegionReport) -> RegionReport {
+        let what = match &now.detector_id {
+            Some(id) => format!("detector {id}"),
+            None => "a change".to_string(),
+        };
+        let e = RegionError::new(
+            "ChangedSinceAsked",
+            format!("{what} appeared after the question, which did not show it: left alone; run again"),
+        );
+        RegionReport { detector_id: now.detector_id, ..RegionReport::failed(&now.region, e) }
+    }
+
+    /// Ok: the report of a place the question did not ask about (the
+    /// preview's, a failure to read it kept a failure). Err: what the
+    /// question showed of a place it asked about, to be worked on.
     fn left_alone(&self, account: &str, region: &str) -> Result<RegionReport, RegionReport> {
         match self.preview.get(&(account.to_string(), region.to_string())) {
             Some(r) if (self.will_change)(r) => Err(r.clone()),
@@ -220,7 +235,10 @@ impl<'a> Context<'a> {
             }
         }
         let asked = Asked::new(&preview, will_change);
-        Ok(self.each_region_asked(command, false, Some(printer), Some(&asked), work(false)).await)
+        let read_only = work(true);
+        Ok(self
+            .each_region_asked(command, false, Some(printer), Some((&asked, &read_only)), work(false))
+            .await)
     }
 
     /// Run `work` in every target region of every account, print each as it
@@ -248,7 +266,7 @@ impl<'a> Context<'a> {
         command: &'static str,
         dry_run: bool,
         printer: Option<&mut Printer<'_>>,
-        asked: Option<&Asked>,
+        asked: Option<(&Asked, &F)>,
         work: F,
     ) -> Report
     where
@@ -304,14 +322,34 @@ impl<'a> Context<'a> {
             signals.as_mut(),
             |unit: &Unit, sent| {
                 let region = unit.region.clone();
-                let shown = match asked.map(|a| a.left_alone(&unit.account.id, &region)) {
-                    Some(Ok(report)) => return futures::future::Either::Left(std::future::ready(report)),
-                    Some(Err(shown)) => Some(shown),
-                    None => None,
+                // After a question: a place it showed is worked on; one it did
+                // not is read again (never changed), so the report says what
+                // is there now; one that could not be read stays a failure.
+                let (run, shown, reread) = match asked.map(|(a, _)| a.left_alone(&unit.account.id, &region)) {
+                    None => (Some(&work), None, None),
+                    Some(Err(shown)) => (Some(&work), Some(shown), None),
+                    Some(Ok(report)) if report.is_failure() => (None, None, Some(report)),
+                    Some(Ok(report)) => (asked.map(|(_, dry)| dry), None, Some(report)),
                 };
-                let client = session.guardduty(&unit.account.config, &region);
-                let job = work(Job { account: unit.account.id.clone(), client, region, sent, shown });
-                futures::future::Either::Right(job)
+                let job = run.map(|f| {
+                    let client = session.guardduty(&unit.account.config, &region);
+                    f(Job { account: unit.account.id.clone(), client, region, sent, shown })
+                });
+                let will_change = asked.map(|(a, _)| a.will_change);
+                async move {
+                    match (job, reread) {
+                        (None, Some(failed)) => failed,
+                        (Some(job), None) => job.await,
+                        (Some(job), _) => {
+                            let now = job.await;
+                            match will_change.is_some_and(|changes| changes(&now)) {
+                                true => Asked::appeared(now),
+                                false => now,
+                            }
+                        }
+                        (None, None) => unreachable!("every place is worked on or reported"),
+                    }
+                }
             },
             |report| {
                 // Where the call went, for failures with no AWS answer: the

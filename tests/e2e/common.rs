@@ -297,10 +297,13 @@ impl World {
         self.isolate(cmd)
     }
 
-    /// `gdctl` on a pseudo-terminal (util-linux `script`), as a person runs it,
-    /// with `typed` on its standard input.
+    /// `gdctl` on a pseudo-terminal (util-linux `script`), as a person runs
+    /// it: `typed` is typed once the question (`[y/N] `) shows, then input
+    /// ends; with no question, nothing is typed.
     pub fn gdctl_at_terminal(&self, args: &[&str], typed: &str) -> std::process::Output {
-        self.terminal(args).write_stdin(typed).output().unwrap()
+        assert!(args.iter().all(|a| !a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c))));
+        let line = format!("GDCTL {}", args.join(" "));
+        converse(self.std_terminal_line(&line), &[("[y/N] ", typed)])
     }
 
     /// The `script` command that runs gdctl on a pseudo-terminal, to add to.
@@ -365,6 +368,48 @@ impl World {
             .stderr(Stdio::piped());
         cmd
     }
+}
+
+/// Run `cmd` (its input piped), and for each step wait until its output
+/// shows `wait`, then type `typed`; then end its input and collect the rest.
+/// If it ends before a step's `wait`, the steps left are not typed.
+pub fn converse(cmd: Command, steps: &[(&str, &str)]) -> std::process::Output {
+    converse_acting(cmd, steps, &mut |_| {})
+}
+
+/// `converse`, with `act(step)` done once a step's `wait` shows, before its
+/// typing (another writer changing something while the question waits).
+pub fn converse_acting(
+    mut cmd: Command,
+    steps: &[(&str, &str)],
+    act: &mut dyn FnMut(usize),
+) -> std::process::Output {
+    use std::io::{Read, Write};
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut input = child.stdin.take();
+    let mut output = child.stdout.take().unwrap();
+    let mut seen: Vec<u8> = Vec::new();
+    let mut from = 0;
+    'steps: for (step, (wait, typed)) in steps.iter().enumerate() {
+        loop {
+            if let Some(at) = String::from_utf8_lossy(&seen[from..]).find(wait) {
+                from += at + wait.len();
+                break;
+            }
+            let mut buf = [0u8; 4096];
+            match output.read(&mut buf).unwrap() {
+                0 => break 'steps,
+                n => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        act(step);
+        input.as_mut().unwrap().write_all(typed.as_bytes()).unwrap();
+    }
+    drop(input.take());
+    output.read_to_end(&mut seen).unwrap();
+    let mut stderr = Vec::new();
+    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    std::process::Output { status: child.wait().unwrap(), stdout: seen, stderr }
 }
 
 /// A command in a session of its own, with no controlling terminal: gdctl

@@ -45,6 +45,28 @@ fn a_region_that_could_not_be_read_before_the_question_is_left_alone() {
 }
 
 #[test]
+fn a_region_the_question_did_not_show_is_read_again_and_left_alone() {
+    let w = World::new();
+    w.create_detector("us-east-2", true, "SIX_HOURS");
+    let line = format!("GDCTL disable --regions {WEST_EAST} --output json");
+    // While the question waits, another writer turns GuardDuty on in us-west-2.
+    let mut appeared = None;
+    let out = converse_acting(w.std_terminal_line(&line), &[("[y/N] ", "y\n")], &mut |_| {
+        appeared = Some(w.create_detector("us-west-2", true, "SIX_HOURS"));
+    });
+    let shown = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(w.detectors("us-east-2").is_empty(), "shown and agreed to");
+    let id = appeared.unwrap();
+    assert_eq!(w.detectors("us-west-2").len(), 1, "not shown: never deleted");
+    assert!(
+        shown.contains("ChangedSinceAsked")
+            && shown.contains(&format!("detector {id} appeared after the question")),
+        "{shown}"
+    );
+}
+
+#[test]
 fn when_no_region_can_be_read_nothing_is_asked_and_nothing_is_deleted() {
     let w = World::new();
     w.create_detector("us-west-2", true, "SIX_HOURS");
@@ -64,28 +86,42 @@ fn at_a_terminal_gdctl_asks_there_whatever_stdin_is() {
     let w = World::new();
     w.create_detector("eu-west-1", true, "SIX_HOURS");
     let line = format!("printf '{}\\n' | GDCTL disable --accounts-file - --regions eu-west-1", w.account.id);
-    let out = w.terminal_line(&line).write_stdin("n\n").output().unwrap();
+    let out = converse(w.std_terminal_line(&line), &[("[y/N] ", "n\n")]);
     let shown = stdout_of(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(shown.contains("[y/N]") && shown.contains("nothing was deleted"), "{shown}");
     assert_eq!(w.detectors("eu-west-1").len(), 1, "stdin was a pipe, but the terminal said no");
 
-    let out = w.terminal_line(&line).write_stdin("y\n").output().unwrap();
+    let out = converse(w.std_terminal_line(&line), &[("[y/N] ", "y\n")]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
     assert!(w.detectors("eu-west-1").is_empty());
 
     // The ids typed at the terminal itself, then the answer: it says what it waits for.
     w.create_detector("eu-west-1", true, "SIX_HOURS");
-    let typed = format!("{}\n\x04y\n", w.account.id);
-    let out = w
-        .terminal(&["disable", "--accounts-file", "-", "--regions", "eu-west-1"])
-        .write_stdin(typed)
-        .output()
-        .unwrap();
+    let ids = format!("{}\n\x04", w.account.id);
+    let line = "GDCTL disable --accounts-file - --regions eu-west-1";
+    let out = converse(w.std_terminal_line(line), &[("reading account ids", &ids), ("[y/N] ", "y\n")]);
     let shown = stdout_of(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert!(shown.contains("reading account ids from standard input"), "{shown}");
     assert!(w.detectors("eu-west-1").is_empty());
+}
+
+#[test]
+fn a_yes_typed_before_the_question_shows_is_not_the_answer() {
+    let w = World::new();
+    w.create_detector("eu-west-1", true, "SIX_HOURS");
+    w.create_detector("eu-west-2", true, "SIX_HOURS");
+    // eu-west-2 is read slowly: the yes goes in once eu-west-1 is read,
+    // while the question is still to come.
+    let front = front(&["eu-west-2=delay:1500"]);
+    let at = through(&w, &front);
+    let line = "GDCTL disable --regions eu-west-1,eu-west-2 -v";
+    let out = converse(at.std_terminal_line(line), &[("region finished", "y\n"), ("[y/N] ", "")]);
+    let shown = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("not confirmed: nothing was deleted"), "{shown}");
+    assert_eq!(w.detectors("eu-west-1").len(), 1, "typed ahead, before the list was shown");
 }
 
 #[test]
