@@ -10,6 +10,7 @@ or by region and service (`--fault us-east-1/ec2=403`):
   --fault REGION=500          answer 500 InternalServerErrorException, every time
   --fault REGION=denied       answer 403 AccessDeniedException, every time (a policy that
                               lacks the call)
+  --fault REGION=hostile      answer 400 with a message full of terminal control sequences
   --fault REGION=502html      answer 502 with an HTML page, as a proxy or load balancer would
   --fault REGION=hang-after-write
                               forward GuardDuty writes (POST, DELETE) upstream, so they are
@@ -66,6 +67,8 @@ ERRORS = {
     "403/ec2": (401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
     "500": (500, "InternalServerErrorException", "Internal server error."),
     "denied": (403, "AccessDeniedException", "User is not authorized to perform this action."),
+    # A message written to steer a terminal: erase the line, rewrite it, ring.
+    "hostile": (400, "BadRequestException", "bad\r\x1b[2Kspoof: all enabled\n\x1b]0;owned\x07"),
     "throttle": (400, "ThrottlingException", "Rate exceeded"),
     "race": (400, "BadRequestException",
              "The request is rejected because a detector already exists for the current account."),
@@ -248,7 +251,7 @@ def make_handler(front):
     return Handler
 
 
-KINDS = {"403", "denied", "500", "502html", "throttle", "hang", "hang-after-write", "delay", "race"}
+KINDS = {"403", "denied", "hostile", "500", "502html", "throttle", "hang", "hang-after-write", "delay", "race"}
 
 
 def parse_faults(items):

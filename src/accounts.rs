@@ -79,9 +79,11 @@ impl Role {
     /// identity cache assumes the role once and renews it when it runs out.
     pub async fn config_for(&self, account: &str, caller_config: &SdkConfig, sts: Option<&str>) -> SdkConfig {
         let mut base = caller_config.to_builder();
-        if let Some(url) = sts {
-            base.set_endpoint_url(Some(url.to_string()));
-        }
+        // gdctl's own reading of where STS calls go (the flag first), and no
+        // other: the SDK would let AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL
+        // win over it.
+        base.set_endpoint_url(sts.map(str::to_string));
+        base.set_service_config(None::<NoServiceConfig>);
         let mut provider = AssumeRoleProvider::builder(self.arn(account))
             .session_name(&self.session_name)
             .session_length(self.duration)
@@ -96,6 +98,17 @@ impl Role {
         }
         let provider = provider.build().await;
         caller_config.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+    }
+}
+
+/// No configuration from the environment for the role's STS client: its
+/// endpoint is set, from gdctl's own reading, on the SdkConfig.
+#[derive(Debug)]
+struct NoServiceConfig;
+
+impl aws_types::service_config::LoadServiceConfig for NoServiceConfig {
+    fn load_config(&self, _: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        None
     }
 }
 

@@ -19,7 +19,7 @@ Exit codes:
      nothing was changed
   3  `status --check` or `org status --check` found a region out of line, or
      `usage --check` a cost above --max-usd
-  130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM: the regions in flight
+  130, 143, 129  interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: the regions in flight
      were finished and reported, the others not started
 
 Credentials, profile, home region and endpoint are read as the aws CLI reads

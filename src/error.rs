@@ -85,9 +85,9 @@ const NO_AWS_ANSWER: [&str; 4] = ["ConnectionError", "Timeout", "ResponseError",
 
 impl RegionError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        let code = code.into();
+        let code = printable(code.into());
         let hint = hint_for(&code).map(Cow::Borrowed);
-        RegionError { code, message: message.into(), hint, endpoint: None }
+        RegionError { code, message: printable(message.into()), hint, endpoint: None }
     }
 
     /// No answer before the deadline: every such case in the same words
@@ -218,6 +218,22 @@ pub fn sts_failure(e: &(dyn std::error::Error + 'static)) -> Option<(&'static st
         cause = c.source();
     }
     None
+}
+
+/// Text from a server, made safe for a terminal and one line: line breaks
+/// become spaces and other control characters (escape sequences that could
+/// rewrite what the terminal shows) become U+FFFD.
+fn printable(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 /// An answer that is not an AWS error reply (a proxy's page, a wrong endpoint).
@@ -406,6 +422,14 @@ mod tests {
         );
         assert!(RegionError::new("InvalidClientTokenId", "x").hint.is_some());
         assert!(RegionError::new("ThrottlingException", "x").hint.is_none());
+    }
+
+    #[test]
+    fn a_servers_words_cannot_steer_the_terminal() {
+        let e = RegionError::new("Bad\x1b[2K", "one\ntwo\r\x1b]0;title\x07 three");
+        assert_eq!(e.code, "Bad\u{fffd}[2K");
+        assert_eq!(e.message, "one two \u{fffd}]0;title\u{fffd} three");
+        assert!(!e.to_string().chars().any(char::is_control));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM during the work: the first stops new regions from
+//! SIGINT, SIGTERM and SIGHUP during the work: the first stops new regions from
 //! starting and lets the ones in flight finish, so the report says everything
 //! that was done; a second one exits at once.
 
@@ -9,20 +9,29 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 pub struct Signals {
     int: Signal,
     term: Signal,
+    hup: Signal,
 }
 
 impl Signals {
     /// Take SIGINT and SIGTERM over from here on (until then they end the
     /// process as usual, which is right while nothing has been changed).
     pub fn listen() -> std::io::Result<Signals> {
-        Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
 
-    /// The next signal, as the exit code it calls for: 130 for SIGINT, 143 for SIGTERM.
+    /// The next signal, as the exit code it calls for: 130 for SIGINT, 143 for
+    /// SIGTERM, 129 for SIGHUP.
     pub async fn next(&mut self) -> u8 {
         tokio::select! {
             _ = self.int.recv() => 130,
             _ = self.term.recv() => 143,
+            // The terminal closed: the same as SIGTERM, so the report (to a
+            // file, say) still says what was done.
+            _ = self.hup.recv() => 129,
         }
     }
 

@@ -258,6 +258,7 @@ fn summary(report: &Report, many: bool) -> String {
     }
     match report.interrupted_by {
         Some(143) => line.push_str("; interrupted by SIGTERM"),
+        Some(129) => line.push_str("; interrupted by SIGHUP"),
         Some(_) => line.push_str("; interrupted by SIGINT"),
         None => {}
     }

@@ -85,25 +85,31 @@ fn ctrl_c_finishes_the_regions_in_flight_and_reports_everything() {
 }
 
 #[test]
-fn sigterm_with_json_gives_a_whole_document_that_says_so() {
-    let front = slow_front();
-    let w = World::via(&front.url);
-    let mut child =
-        w.spawn_gdctl(&["enable", "--regions", SIX, "--concurrency", "1", "--output", "json", "-v"]);
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    wait_for(&mut stderr, "region finished");
-    signal(&child, libc::SIGTERM);
-    let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(143));
-    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["interrupted"], true);
-    let outcomes: Vec<(String, String)> = by_region(&doc)
-        .into_iter()
-        .map(|(region, r)| (region, r["outcome"].as_str().unwrap().to_string()))
-        .collect();
-    assert_report_matches_moto(&w, &outcomes);
-    assert_eq!(doc["summary"]["not_started"], outcomes.iter().filter(|(_, o)| o == "not-started").count());
+fn sigterm_or_a_closed_terminal_with_json_gives_a_whole_document_that_says_so() {
+    // SIGHUP: the terminal went away; the report (to a file, here a pipe) still comes.
+    for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGHUP, 129)] {
+        let front = slow_front();
+        let w = World::via(&front.url);
+        let mut child =
+            w.spawn_gdctl(&["enable", "--regions", SIX, "--concurrency", "1", "--output", "json", "-v"]);
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        wait_for(&mut stderr, "region finished");
+        signal(&child, sig);
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(code));
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["interrupted"], true);
+        let outcomes: Vec<(String, String)> = by_region(&doc)
+            .into_iter()
+            .map(|(region, r)| (region, r["outcome"].as_str().unwrap().to_string()))
+            .collect();
+        assert_report_matches_moto(&w, &outcomes);
+        assert_eq!(
+            doc["summary"]["not_started"],
+            outcomes.iter().filter(|(_, o)| o == "not-started").count()
+        );
+    }
 }
 
 #[test]

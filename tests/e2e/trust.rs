@@ -249,3 +249,45 @@ fn colour_only_where_the_terminal_shows_it() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!stdout_of(&out).contains("\x1b["), "a dumb terminal gets none: {:?}", stdout_of(&out));
 }
+
+#[test]
+fn endpoint_url_is_where_roles_are_assumed_too_whatever_the_environment_says() {
+    // AWS_ENDPOINT_URL points at moto itself; --endpoint-url at a front that
+    // refuses the role: the flag wins for AssumeRole as for every other call.
+    let w = World::new();
+    let other = Account::fresh();
+    let role = format!("arn:aws:iam::{}:role/OrganizationAccountAccessRole", other.id);
+    let front = front_with(&["--deny-role", &role]);
+    for var in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"] {
+        let mut cmd = w.gdctl(&[
+            "status",
+            "--accounts",
+            &other.id,
+            "--regions",
+            "eu-west-1",
+            "--endpoint-url",
+            &front.url,
+        ]);
+        cmd.env(var, &moto().url);
+        let (code, doc) = json_of(cmd);
+        assert_eq!(code, 1, "{var}: {doc:#}");
+        assert_eq!(doc["accounts"][0]["outcome"], "failed", "{var}: {doc:#}");
+        assert!(
+            doc["accounts"][0]["error"]["message"].as_str().unwrap().contains("AssumeRole failed"),
+            "{var}: {doc:#}"
+        );
+    }
+}
+
+#[test]
+fn a_servers_words_reach_the_terminal_as_text_not_as_control() {
+    // An error message holding escape sequences and line breaks.
+    let w = World::new();
+    let front = front(&["eu-west-1=hostile"]);
+    let at = through(&w, &front);
+    let out = at.gdctl(&["status", "--regions", "eu-west-1", "--max-attempts", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout_of(&out);
+    assert!(text.contains("BadRequestException") && text.contains("spoof"), "{text}");
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+}
