@@ -78,6 +78,17 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
             )));
         }
     }
+    // Auto-enable ALL has GuardDuty enroll every existing account itself
+    // (within 24 hours): an exclusion would hold only until then.
+    if let Command::Org(OrgCommand::Enable(args)) = &cli.command {
+        if args.auto_enable == crate::cli::AutoEnable::All && !a.exclude_accounts.is_empty() {
+            return Err(SetupError::Invalid(
+                "--exclude-accounts with --auto-enable all: GuardDuty itself enrolls every existing account \
+                 within 24 hours, the excluded ones too; use --auto-enable new (or none) to keep them out"
+                    .into(),
+            ));
+        }
+    }
     // An accounts file is input too: read before any call.
     let listed = match &select.accounts_file {
         Some(path) => Some((accounts::read_list(path)?, "--accounts-file")),

@@ -33,10 +33,36 @@ const PROXY_VARIABLES: [&str; 6] =
     ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
 
 impl Network {
-    pub fn from_env(ca_bundle: Option<Vec<u8>>) -> Network {
-        let proxy = PROXY_VARIABLES.iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-        Network { proxy: proxy.then(Proxies::from_env), ca_bundle }
+    /// A proxy variable that is set but is no proxy URL is an error naming
+    /// it (never its password): the HTTP client would otherwise fall back to
+    /// a port or a direct connection the user did not ask for.
+    pub fn from_env(ca_bundle: Option<Vec<u8>>) -> Result<Network, String> {
+        let mut proxy = false;
+        for var in PROXY_VARIABLES {
+            if let Some(value) = std::env::var_os(var).filter(|x| !x.is_empty()) {
+                check_proxy(var, &value.to_string_lossy())?;
+                proxy = true;
+            }
+        }
+        Ok(Network { proxy: proxy.then(Proxies::from_env), ca_bundle })
     }
+}
+
+/// A proxy URL, checked as an endpoint is, its user name and password
+/// allowed but never shown; without a scheme it is http (as curl reads it).
+fn check_proxy(var: &str, value: &str) -> Result<(), String> {
+    let full = if value.contains("://") { value.to_string() } else { format!("http://{value}") };
+    let (scheme, rest) = full.split_once("://").unwrap_or(("http", &full));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (bare, shown) = match rest[..end].rfind('@') {
+        Some(at) => {
+            (format!("{scheme}://{}", &rest[at + 1..]), format!("{scheme}://***@{}", &rest[at + 1..]))
+        }
+        None => (full.clone(), full.clone()),
+    };
+    crate::settings::endpoint(&bare)
+        .map(drop)
+        .map_err(|e| format!("{var} (environment) is not a proxy URL: {}", e.replace(&bare, &shown)))
 }
 
 /// The environment's proxies. gdctl's own NO_PROXY reading decides, per
@@ -383,6 +409,22 @@ mod tests {
                 config: aws_smithy_http_client::proxy::ProxyConfig::http(proxy).unwrap(),
                 matcher: Arc::new(hyper_util::client::proxy::matcher::Matcher::builder().http(proxy).build()),
             }
+        }
+    }
+
+    #[test]
+    fn a_proxy_variable_that_is_no_url_is_refused_without_its_password() {
+        assert!(check_proxy("HTTPS_PROXY", "http://bob:pw@127.0.0.1:3128").is_ok());
+        assert!(check_proxy("HTTPS_PROXY", "proxy.corp:3128").is_ok());
+        for bad in [
+            "http://bob:pw@127.0.0.1:99999",
+            "http://bob:pw@[::1:1",
+            "socks5://bob:pw@127.0.0.1:1080",
+            "http://",
+        ] {
+            let e = check_proxy("HTTP_PROXY", bad).unwrap_err();
+            assert!(e.starts_with("HTTP_PROXY (environment) is not a proxy URL"), "{e}");
+            assert!(!e.contains("pw"), "{e}");
         }
     }
 

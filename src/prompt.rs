@@ -88,6 +88,7 @@ fn unread_lines(text: &mut String, unread: &[&RegionReport], many: bool) {
         return;
     }
     let _ = writeln!(text, "Not read, so left alone (run again for these):");
+    let many = many || unread.iter().any(|r| r.region == "(the account)");
     for r in unread {
         let why = r.error.as_ref().map(|e| e.code.as_str()).unwrap_or("failed");
         match many {

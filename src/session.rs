@@ -84,7 +84,7 @@ impl Session {
 
         // One HTTP client (one pool) for every call, the providers' included.
         let ca_bundle = ca_bundle(&env, &selected, &from_profile)?;
-        let network = crate::http::Network::from_env(ca_bundle);
+        let network = crate::http::Network::from_env(ca_bundle).map_err(SetupError::Invalid)?;
         let http = crate::http::client(&network);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http.clone())

@@ -228,7 +228,18 @@ impl<'a> Context<'a> {
         let preview = self.each_region(command, true, None, work(true)).await;
         let shown: Vec<&RegionReport> = preview.regions.iter().filter(|r| will_change(r)).collect();
         if !shown.is_empty() {
-            let unread: Vec<&RegionReport> = preview.regions.iter().filter(|r| r.is_failure()).collect();
+            // Accounts that could not be opened are named too: nothing is done in them.
+            let closed: Vec<RegionReport> = preview
+                .accounts
+                .iter()
+                .filter_map(|a| {
+                    let mut r = RegionReport::failed("(the account)", a.error.clone()?);
+                    r.account = a.account.clone();
+                    Some(r)
+                })
+                .collect();
+            let unread: Vec<&RegionReport> =
+                preview.regions.iter().filter(|r| r.is_failure()).chain(closed.iter()).collect();
             let question = question(&shown, &unread);
             if !terminal.confirm(&question)? {
                 return Err(SetupError::Declined(question.declined));

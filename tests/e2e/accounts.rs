@@ -98,6 +98,17 @@ fn an_account_whose_role_is_refused_fails_alone() {
     assert_eq!(accounts[&b.id]["outcome"], "ok");
     assert_eq!(doc["summary"]["accounts_failed"], 1);
     assert!(a.detector_ids("eu-west-1").is_empty(), "nothing attempted in the failed account");
+
+    // At a terminal, a deletion's question names the account it could not open.
+    let out = w.gdctl_at_terminal(
+        &["disable", "--accounts", &ids(&[&a, &b]), "--regions", TWO, "--role-name", "security/gdctl"],
+        "n\n",
+    );
+    let shown = stdout_of(&out);
+    assert!(
+        shown.contains("Not read, so left alone") && shown.contains(&format!("{}  (the account)", a.id)),
+        "{shown}"
+    );
     assert_eq!(b.detector_ids("eu-west-1").len(), 1);
 
     // Text: the failure once, as it happens, and in the account's summary line.

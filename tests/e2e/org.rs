@@ -275,11 +275,21 @@ fn a_dry_run_and_bad_input_change_nothing() {
         "{text}"
     );
 
-    let refused: [&[&str]; 7] = [
+    let refused: [&[&str]; 8] = [
         &["org", "enable", "--admin-account", "999999999999", "--regions", TWO],
         &["org", "status", "--check", "--admin-account", "999999999999", "--regions", TWO],
         &["org", "status", "--accounts", &admin, "--regions", TWO],
         &["org", "enable", "--admin-account", &admin, "--exclude-accounts", "999999999999", "--regions", TWO],
+        &[
+            "org",
+            "enable",
+            "--admin-account",
+            &admin,
+            "--exclude-accounts",
+            &org.accounts[1].id,
+            "--regions",
+            TWO,
+        ],
         &["org", "enable", "--admin-account", &admin, "--org", "--regions", TWO],
         &["org", "enable", "--admin-account", &admin, "--features", "s3", "--regions", TWO],
         &["org", "enable", "--admin-account", "12345", "--regions", TWO],

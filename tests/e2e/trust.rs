@@ -291,3 +291,17 @@ fn a_servers_words_reach_the_terminal_as_text_not_as_control() {
     assert!(text.contains("BadRequestException") && text.contains("spoof"), "{text}");
     assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
 }
+
+#[test]
+fn a_proxy_variable_that_is_no_proxy_url_is_refused_not_bent_into_one() {
+    let w = World::new();
+    for (var, value) in
+        [("HTTP_PROXY", "http://bob:pr0xypw@127.0.0.1:99999"), ("HTTPS_PROXY", "http://bob:pr0xypw@[::1:1")]
+    {
+        let out = w.gdctl(&["status", "--regions", "eu-west-1"]).env(var, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {}", stderr_of(&out));
+        let err = stderr_of(&out);
+        assert!(err.contains(&format!("{var} (environment) is not a proxy URL")), "{err}");
+        assert!(!err.contains("pr0xypw"), "{err}");
+    }
+}
