@@ -1,23 +1,12 @@
 """Tests of guardduty_org.py: the emulator's GuardDuty Organizations operations,
 through boto3 against the emulator on loopback (run by scripts/test.sh)."""
-import logging
-import os
 import random
-import threading
 import time
 import unittest
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_EC2_METADATA_DISABLED="true",
-)
-os.environ.pop("AWS_PROFILE", None)
-
+import emulator_harness  # first: it sets the dummy environment before boto3 loads
 import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 import guardduty_org  # noqa: E402
 
@@ -27,11 +16,7 @@ URL = ""
 
 def setUpModule() -> None:
     global URL
-    guardduty_org.install(admin_detector_delay=0)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    URL = f"http://127.0.0.1:{server.server_port}"
+    URL = emulator_harness.start()
 
 
 def client(service: str, creds: dict | None = None, region: str = REGION):

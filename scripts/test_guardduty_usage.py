@@ -1,28 +1,14 @@
 """Tests of guardduty_usage.py: the emulator's usage operations and its seeding
 hook, through boto3 against the emulator on loopback (run by scripts/test.sh)."""
 import json
-import logging
-import os
 import random
-import threading
 import unittest
 import urllib.request
 from decimal import Decimal
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_EC2_METADATA_DISABLED="true",
-)
-os.environ.pop("AWS_PROFILE", None)
-
+import emulator_harness  # first: it sets the dummy environment before boto3 loads
 import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
-
-import guardduty_org  # noqa: E402
-import guardduty_usage  # noqa: E402
 
 REGION = "eu-west-1"
 URL = ""
@@ -30,12 +16,7 @@ URL = ""
 
 def setUpModule() -> None:
     global URL
-    guardduty_org.install(admin_detector_delay=0)
-    guardduty_usage.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    URL = f"http://127.0.0.1:{server.server_port}"
+    URL = emulator_harness.start()
 
 
 def account_client(account: str, service: str = "guardduty", region: str = REGION):
