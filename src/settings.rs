@@ -167,7 +167,7 @@ pub fn endpoint(s: &str) -> Result<String, String> {
     }
     if let Some(port) = port {
         let number = port.bytes().all(|b| b.is_ascii_digit()).then(|| port.parse::<u16>().ok()).flatten();
-        if !number.is_some_and(|n| n > 0) {
+        if number.is_none_or(|n| n == 0) {
             return Err(invalid(format!("its port `{port}` is not a number from 1 to 65535")));
         }
     }

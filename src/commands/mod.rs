@@ -92,27 +92,35 @@ impl Asked {
         RegionReport { detector_id: now.detector_id, ..RegionReport::failed(&now.region, e) }
     }
 
-    /// Ok: the report of a place the question did not ask about (the
-    /// preview's, a failure to read it kept a failure). Err: what the
-    /// question showed of a place it asked about, to be worked on.
-    fn left_alone(&self, account: &str, region: &str) -> Result<RegionReport, RegionReport> {
+    /// What the question made of a place.
+    fn place(&self, account: &str, region: &str) -> AskedPlace {
         match self.preview.get(&(account.to_string(), region.to_string())) {
-            Some(r) if (self.will_change)(r) => Err(r.clone()),
+            Some(r) if (self.will_change)(r) => AskedPlace::Shown(r.clone()),
             Some(r) if r.is_failure() => {
                 let mut r = r.clone();
                 if let Some(e) = r.error.as_mut() {
                     e.message = format!("{} (could not be read before asking: left alone)", e.message);
                 }
                 r.outcome = Outcome::Failed;
-                Ok(r)
+                AskedPlace::Unread(r)
             }
-            Some(r) => Ok(r.clone()),
-            None => Ok(RegionReport::failed(
+            Some(_) => AskedPlace::NotShown,
+            None => AskedPlace::Unread(RegionReport::failed(
                 region,
                 RegionError::new("NotAsked", "not read before asking: left alone"),
             )),
         }
     }
+}
+
+/// A place after a question.
+enum AskedPlace {
+    /// The question showed it: it is worked on, given what was shown.
+    Shown(RegionReport),
+    /// Nothing to change was shown: it is read again, never changed.
+    NotShown,
+    /// It could not be read before asking: left alone, a failure.
+    Unread(RegionReport),
 }
 
 /// One region of one opened account.
@@ -336,29 +344,26 @@ impl<'a> Context<'a> {
                 // After a question: a place it showed is worked on; one it did
                 // not is read again (never changed), so the report says what
                 // is there now; one that could not be read stays a failure.
-                let (run, shown, reread) = match asked.map(|(a, _)| a.left_alone(&unit.account.id, &region)) {
-                    None => (Some(&work), None, None),
-                    Some(Err(shown)) => (Some(&work), Some(shown), None),
-                    Some(Ok(report)) if report.is_failure() => (None, None, Some(report)),
-                    Some(Ok(report)) => (asked.map(|(_, dry)| dry), None, Some(report)),
+                let place = asked
+                    .map(|(a, read_only)| (a.place(&unit.account.id, &region), read_only, a.will_change));
+                let (run, shown, recheck, unread) = match place {
+                    None => (&work, None, None, None),
+                    Some((AskedPlace::Shown(shown), _, _)) => (&work, Some(shown), None, None),
+                    Some((AskedPlace::NotShown, read_only, will_change)) => {
+                        (read_only, None, Some(will_change), None)
+                    }
+                    Some((AskedPlace::Unread(failed), read_only, _)) => (read_only, None, None, Some(failed)),
                 };
-                let job = run.map(|f| {
+                let job = unread.is_none().then(|| {
                     let client = session.guardduty(&unit.account.config, &region);
-                    f(Job { account: unit.account.id.clone(), client, region, sent, shown })
+                    run(Job { account: unit.account.id.clone(), client, region, sent, shown })
                 });
-                let will_change = asked.map(|(a, _)| a.will_change);
                 async move {
-                    match (job, reread) {
-                        (None, Some(failed)) => failed,
-                        (Some(job), None) => job.await,
-                        (Some(job), _) => {
-                            let now = job.await;
-                            match will_change.is_some_and(|changes| changes(&now)) {
-                                true => Asked::appeared(now),
-                                false => now,
-                            }
-                        }
-                        (None, None) => unreachable!("every place is worked on or reported"),
+                    let Some(job) = job else { return unread.expect("a place not worked on is reported") };
+                    let now = job.await;
+                    match recheck.is_some_and(|changes| changes(&now)) {
+                        true => Asked::appeared(now),
+                        false => now,
                     }
                 }
             },
