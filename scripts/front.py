@@ -33,7 +33,7 @@ or by region and service (`--fault us-east-1/ec2=403`):
   --sts-rate N                answer STS AssumeRole calls beyond N a second with 400 Throttling,
                               as STS does above its per-account rate (GET /__front/stats
                               says how many it throttled, and `assume_role_peak`: the most
-                              AssumeRole calls that arrived within any 0.9 s, a second less
+                              AssumeRole calls that arrived within any 0.75 s, a second less
                               the loopback's jitter)
 
   --delays FILE               JSON {"home": "...", "service_ms": 20, "rtt_ms": {REGION: MS}}:
@@ -92,7 +92,7 @@ class Front:
         self.assume_role_times = []  # monotonic arrival time of every AssumeRole call
         self.call_faults = list(call_faults)  # (method, compiled path pattern, spec)
 
-    def assume_role_peak(self, window=0.9):
+    def assume_role_peak(self, window=0.75):
         with self.lock:
             times = sorted(self.assume_role_times)
         peak, first = 0, 0
