@@ -73,9 +73,6 @@ pub struct Global {
     #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...", value_parser = parse_account)]
     pub expect_account: Vec<String>,
 
-    #[command(flatten)]
-    pub accounts: AccountArgs,
-
     /// How many account-regions are worked on at once (every region of 200
     /// accounts by default; fewer if the open-file limit is lower).
     #[arg(long, global = true, default_value_t = 4096, value_name = "N",
@@ -96,6 +93,10 @@ pub struct Global {
     /// Log to stderr: -v for gdctl's steps, -vv for every SDK request too.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    // Last: its heading ("Accounts") would otherwise take the options after it.
+    #[command(flatten)]
+    pub accounts: AccountArgs,
 }
 
 /// Which accounts `enable`, `disable` and `status` work in (`gdctl org`
