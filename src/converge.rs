@@ -60,8 +60,35 @@ pub async fn converge_seen(
                 }
             }
         }
-        Err(ExecError::Failed(e)) => failed_at(region, &existing, e, sent),
+        Err(ExecError::Failed(e)) => match gone_after_delete(client, &plan, &e).await {
+            Some(id) => {
+                // The SDK retries a DeleteDetector whose answer was lost; the
+                // retry is refused, the detector gone all the same.
+                let mut r = RegionReport::new(region, Outcome::Absent);
+                r.status = Some(State::NotEnabled);
+                r.note = Some(format!(
+                    "DeleteDetector answered {}, but detector {id} is gone (an earlier attempt's answer may \
+                     have been lost)",
+                    e.code
+                ));
+                r
+            }
+            None => failed_at(region, &existing, e, sent),
+        },
     }
+}
+
+/// After a refused DeleteDetector: the detector, if a second look finds it gone.
+async fn gone_after_delete(client: &Client, plan: &Plan, e: &RegionError) -> Option<String> {
+    let id = plan.actions.iter().find_map(|a| match a {
+        Action::Delete { id } => Some(id.clone()),
+        _ => None,
+    })?;
+    if e.may_have_landed() || e.code != "BadRequestException" {
+        return None;
+    }
+    let now = observe(client, false).await.ok()?;
+    (!now.iter().any(|d| d.id == id)).then_some(id)
 }
 
 /// A write that went out with no AWS answer may have been made: that is an
@@ -291,6 +318,33 @@ mod tests {
         .await;
         assert_eq!(r.outcome, Outcome::Deleted);
         assert_eq!(delete.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_refused_delete_whose_detector_is_gone_is_absent_not_a_failure() {
+        // The first DeleteDetector's answer was lost; the SDK's retry is refused.
+        let list = mock!(Client::list_detectors)
+            .sequence()
+            .output(|| ListDetectorsOutput::builder().detector_ids(ID).build())
+            .output(|| ListDetectorsOutput::builder().set_detector_ids(Some(vec![])).build())
+            .build();
+        let delete = mock!(Client::delete_detector).then_http_response(aws_error(
+            400,
+            "BadRequestException",
+            "The request is rejected because the input detectorId is not owned by the current account.",
+        ));
+        let deleted = Desired::Deleted { only_tagged: None };
+        let r =
+            converge(&client(&[&list, &delete]), "eu-west-1", &deleted, false, &WriteSent::default()).await;
+        assert_eq!((r.outcome, r.status), (Outcome::Absent, Some(State::NotEnabled)), "{r:?}");
+        assert!(r.note.unwrap().contains(&format!("detector {ID} is gone")));
+
+        // Still there: a plain failure.
+        let list = mock!(Client::list_detectors)
+            .then_output(|| ListDetectorsOutput::builder().detector_ids(ID).build());
+        let r =
+            converge(&client(&[&list, &delete]), "eu-west-1", &deleted, false, &WriteSent::default()).await;
+        assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
     }
 
     #[tokio::test]
