@@ -321,6 +321,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_detector_id_that_is_not_one_fails_the_region_and_is_never_acted_on() {
+        let list = mock!(Client::list_detectors)
+            .then_output(|| ListDetectorsOutput::builder().detector_ids("2bd9\u{1b}[2K\r(nothing)").build());
+        let delete =
+            mock!(Client::delete_detector).then_http_response(aws_error(500, "Unexpected", "write call"));
+        let deleted = Desired::Deleted { only_tagged: None };
+        let r =
+            converge(&client(&[&list, &delete]), "eu-west-1", &deleted, false, &WriteSent::default()).await;
+        assert_eq!(r.outcome, Outcome::Failed);
+        let e = r.error.unwrap();
+        assert!(e.message.contains("not a detector id") && !e.message.chars().any(char::is_control), "{e:?}");
+        assert_eq!(delete.num_calls(), 0);
+    }
+
+    #[tokio::test]
     async fn a_refused_delete_whose_detector_is_gone_is_absent_not_a_failure() {
         // The first DeleteDetector's answer was lost; the SDK's retry is refused.
         let list = mock!(Client::list_detectors)

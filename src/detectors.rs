@@ -28,6 +28,14 @@ pub async fn observe(client: &Client, describe: bool) -> Result<Vec<Detector>, R
         .collect::<Result<_, _>>()
         .await
         .map_err(|e| RegionError::from_sdk(&e))?;
+    // A detector id is letters and digits: anything else is no answer of
+    // GuardDuty's, and would be printed (or deleted by) as given.
+    if let Some(bad) = ids.iter().find(|id| id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric())) {
+        return Err(RegionError::new(
+            "ResponseError",
+            format!("ListDetectors returned `{}`, which is not a detector id", bad.escape_default()),
+        ));
+    }
     if !describe {
         return Ok(ids.into_iter().map(|id| Detector { id, ..Detector::default() }).collect());
     }

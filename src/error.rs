@@ -223,7 +223,7 @@ pub fn sts_failure(e: &(dyn std::error::Error + 'static)) -> Option<(&'static st
 /// Text from a server, made safe for a terminal and one line: line breaks
 /// become spaces and other control characters (escape sequences that could
 /// rewrite what the terminal shows) become U+FFFD.
-fn printable(text: String) -> String {
+pub fn printable(text: String) -> String {
     if !text.chars().any(char::is_control) {
         return text;
     }

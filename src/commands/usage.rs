@@ -6,11 +6,11 @@ use crate::detectors::observe;
 use crate::error::RegionError;
 use crate::output::Printer;
 use crate::plan::Outcome;
-use crate::report::{RegionReport, Report};
+use crate::report::{RegionReport, Report, State};
 use crate::usage::calls;
 use crate::usage::plan::{over_budget, By, RegionUsage, UsageTotals, Usd};
 
-use super::{Context, Job};
+use super::{Accounts, Context, Job};
 
 pub async fn run(
     ctx: &Context<'_>,
@@ -19,32 +19,40 @@ pub async fn run(
     printer: &mut Printer<'_>,
 ) -> Report {
     let (by, per_region) = (args.by, args.per_region);
+    // An administrator's members are its own view's only when it runs alone:
+    // with many accounts each reports its own, and members would count twice.
+    let members = matches!(ctx.accounts, Accounts::One(_));
     printer.sort_by_cost();
     let mut report = ctx
         .each_region("usage", false, Some(printer), |job: Job| async move {
-            let mut r = region(&job, by).await;
+            let mut r = region(&job, by, members).await;
             if let (Some(max), true, Some(u)) = (max_usd, per_region, &r.usage) {
                 let (over, _) = over_budget(max, true, &[u.total]);
                 r.in_line = Some(!over);
                 if over {
-                    r.out_of_line = vec![format!("cost {} over --max-usd {}", u.total.cents(), max.cents())];
+                    r.out_of_line = vec![format!("cost ${} over --max-usd ${max}", u.total)];
                 }
             }
             r
         })
         .await;
+    let s = &report.summary;
+    let complete = s.failed == 0 && s.not_started == 0 && s.accounts_failed == 0;
+    let totals = report.summary.usage.get_or_insert_with(UsageTotals::default);
+    totals.complete = complete;
     if let Some(max) = max_usd {
         let regions: Vec<Usd> =
             report.regions.iter().filter_map(|r| r.usage.as_ref().map(|u| u.total)).collect();
         let totals = report.summary.usage.get_or_insert_with(UsageTotals::default);
         totals.max_usd = Some(max);
         totals.over_budget = Some(over_budget(max, per_region, &regions).0);
+        totals.per_region = per_region;
     }
     report
 }
 
 /// One region's cost; a region without a detector is not watched (no usage), never $0.
-async fn region(job: &Job, by: By) -> RegionReport {
+async fn region(job: &Job, by: By, members: bool) -> RegionReport {
     let (client, region) = (&job.client, job.region.as_str());
     let detector = match observe(client, false).await {
         Ok(d) => d.into_iter().next(),
@@ -61,9 +69,11 @@ async fn region(job: &Job, by: By) -> RegionReport {
             By::Plan => calls::by_plan(client, id).await.map(|items| (items, None)),
             By::Account => {
                 // An administrator's members too; any other account has none.
-                let members = crate::organization::members(client, id).await?;
                 let mut ids = vec![job.account.clone()];
-                ids.extend(members.into_iter().filter(|(_, s)| s == "Enabled").map(|(m, _)| m));
+                if members {
+                    let listed = crate::organization::members(client, id).await?;
+                    ids.extend(listed.into_iter().filter(|(_, s)| s == "Enabled").map(|(m, _)| m));
+                }
                 calls::by_account(client, id, &ids).await.map(|items| (items, None))
             }
             By::Resource => {
@@ -74,14 +84,25 @@ async fn region(job: &Job, by: By) -> RegionReport {
             }
         }
     };
-    let (breakdown, trial) = futures::join!(breakdown, calls::free_trial_days(client, id, &job.account));
-    let ((items, total), trial) = match (breakdown, trial) {
-        (Ok(b), Ok(t)) => (b, t),
-        (Err(e), _) | (_, Err(e)) => return RegionReport::failed(region, e),
+    // Whether it is on (a suspended detector's cost still counts), beside the rest.
+    let status = async {
+        let d = client.get_detector().detector_id(id).send().await.map_err(|e| RegionError::from_sdk(&e))?;
+        Ok::<_, RegionError>(d.status() == Some(&aws_sdk_guardduty::types::DetectorStatus::Enabled))
+    };
+    let (breakdown, trial, enabled) =
+        futures::join!(breakdown, calls::free_trial_days(client, id, &job.account), status);
+    let ((items, total), trial, enabled) = match (breakdown, trial, enabled) {
+        (Ok(b), Ok(t), Ok(on)) => (b, t, on),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return RegionReport::failed(region, e),
     };
     let mut usage = RegionUsage::new(by, items, total);
     usage.free_trial_days = trial;
-    let mut r = RegionReport::new(region, Outcome::Enabled);
+    let (outcome, state) = match enabled {
+        true => (Outcome::Enabled, State::Enabled),
+        false => (Outcome::Suspended, State::Suspended),
+    };
+    let mut r = RegionReport::new(region, outcome);
+    r.status = Some(state);
     r.detector_id = Some(detector.id);
     r.usage = Some(usage);
     r

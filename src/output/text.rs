@@ -181,8 +181,18 @@ fn usage_totals(out: &mut dyn Write, t: &crate::usage::plan::UsageTotals) -> io:
         "cost: {} over GuardDuty's last 30 days (its own window, not a monthly projection)",
         t.total.cents()
     );
-    if let (Some(max), Some(over)) = (t.max_usd, t.over_budget) {
-        line.push_str(&format!("; {} --max-usd {}", if over { "over" } else { "within" }, max.cents()));
+    if !t.complete {
+        line.push_str(", incomplete: regions that were not read are left out");
+    }
+    // The budget's verdict in exact figures: cents could hide the difference.
+    match (t.max_usd, t.over_budget, t.per_region) {
+        (Some(max), Some(true), true) => line.push_str(&format!("; a region over --max-usd ${max}")),
+        (Some(max), Some(false), true) => line.push_str(&format!("; every region within --max-usd ${max}")),
+        (Some(max), Some(over), false) => {
+            let verdict = if over { "is over" } else { "is within" };
+            line.push_str(&format!("; ${} {verdict} --max-usd ${max}", t.total));
+        }
+        _ => {}
     }
     writeln!(out, "{line}")
 }

@@ -21,7 +21,8 @@ async fn statistics(
     criteria: UsageCriteria,
 ) -> Result<Vec<UsageStatistics>, RegionError> {
     let mut pages = Vec::new();
-    let mut token = None;
+    let mut token: Option<String> = None;
+    let mut seen = std::collections::HashSet::new();
     loop {
         let out = client
             .get_usage_statistics()
@@ -34,8 +35,12 @@ async fn statistics(
             .send()
             .await
             .map_err(|e| denied("GetUsageStatistics", RegionError::from_sdk(&e)))?;
-        pages.extend(out.usage_statistics);
+        match out.usage_statistics {
+            Some(page) => pages.push(page),
+            None => return Err(malformed("an answer without usageStatistics")),
+        }
         match out.next_token.filter(|t| !t.is_empty()) {
+            Some(t) if !seen.insert(t.clone()) => return Err(malformed("the same nextToken twice")),
             Some(t) => token = Some(t),
             None => return Ok(pages),
         }
@@ -52,9 +57,24 @@ fn denied(call: &'static str, mut e: RegionError) -> RegionError {
     e
 }
 
+fn malformed(what: &str) -> RegionError {
+    RegionError::new("ResponseError", format!("GetUsageStatistics: {what}"))
+}
+
+/// An amount, which must be there and in USD: never a silent zero.
 fn amount(total: Option<&aws_sdk_guardduty::types::Total>) -> Result<Usd, RegionError> {
-    let text = total.and_then(|t| t.amount()).unwrap_or("0");
-    Usd::parse(text).map_err(|e| RegionError::new("ResponseError", format!("GetUsageStatistics: {e}")))
+    let total = total.ok_or_else(|| malformed("a line without its total"))?;
+    match total.unit() {
+        Some("USD") => {}
+        other => return Err(malformed(&format!("an amount in {}, not USD", other.unwrap_or("no unit")))),
+    }
+    let text = total.amount().ok_or_else(|| malformed("a total without its amount"))?;
+    Usd::parse(text).map_err(|e| malformed(&e))
+}
+
+/// A name from the answer (a plan, a resource, an account), printable.
+fn name(text: &str) -> String {
+    crate::error::printable(text.to_string())
 }
 
 /// SUM_BY_FEATURES: each plan's cost, by its `--features` name.
@@ -63,7 +83,8 @@ pub async fn by_plan(client: &Client, detector: &str) -> Result<Vec<(String, Usd
         statistics(client, detector, UsageStatisticType::SumByFeatures, UsageCriteria::builder().build())
             .await?;
     let rows = pages.iter().flat_map(|p| p.sum_by_feature());
-    rows.map(|r| Ok((plan_name(r.feature().map_or("UNKNOWN", |f| f.as_str())), amount(r.total())?))).collect()
+    rows.map(|r| Ok((name(&plan_name(r.feature().map_or("UNKNOWN", |f| f.as_str()))), amount(r.total())?)))
+        .collect()
 }
 
 /// SUM_BY_ACCOUNT for these accounts (at most 50 a request, side by side).
@@ -79,7 +100,7 @@ pub async fn by_account(
     let mut sums = Vec::new();
     for page in try_join_all(calls).await?.iter().flatten() {
         for r in page.sum_by_account() {
-            sums.push((r.account_id().unwrap_or("?").to_string(), amount(r.total())?));
+            sums.push((name(r.account_id().unwrap_or("?")), amount(r.total())?));
         }
     }
     Ok(sums)
@@ -91,7 +112,7 @@ pub async fn top_resources(client: &Client, detector: &str) -> Result<Vec<(Strin
         statistics(client, detector, UsageStatisticType::TopResources, UsageCriteria::builder().build())
             .await?;
     let rows = pages.iter().flat_map(|p| p.top_resources());
-    rows.map(|r| Ok((r.resource().unwrap_or("?").to_string(), amount(r.total())?))).collect()
+    rows.map(|r| Ok((name(r.resource().unwrap_or("?")), amount(r.total())?))).collect()
 }
 
 /// The plans of `account` still in their free trial, and the days left.
@@ -110,7 +131,7 @@ pub async fn free_trial_days(
     let features =
         out.accounts().iter().filter(|a| a.account_id() == Some(account)).flat_map(|a| a.features());
     Ok(features
-        .filter_map(|f| Some((plan_name(f.name()?.as_str()), f.free_trial_days_remaining()?)))
+        .filter_map(|f| Some((name(&plan_name(f.name()?.as_str())), f.free_trial_days_remaining()?)))
         .filter(|(_, days)| *days > 0)
         .collect())
 }
@@ -193,5 +214,33 @@ mod tests {
         });
         let e = by_plan(&client(&[&garbled]), "d").await.unwrap_err();
         assert_eq!(e.code, "ResponseError");
+
+        // Another currency, a line without its amount, no statistics, a token that repeats.
+        let line = |t: Total| {
+            let row = UsageFeatureResult::builder().feature(UsageFeature::FlowLogs).total(t).build();
+            GetUsageStatisticsOutput::builder()
+                .usage_statistics(UsageStatistics::builder().sum_by_feature(row).build())
+        };
+        let euro = mock!(Client::get_usage_statistics)
+            .then_output(move || line(Total::builder().amount("1").unit("EUR").build()).build());
+        assert!(by_plan(&client(&[&euro]), "d").await.unwrap_err().message.contains("in EUR, not USD"));
+        let bare = mock!(Client::get_usage_statistics)
+            .then_output(move || line(Total::builder().unit("USD").build()).build());
+        assert!(by_plan(&client(&[&bare]), "d").await.unwrap_err().message.contains("without its amount"));
+        let empty =
+            mock!(Client::get_usage_statistics).then_output(|| GetUsageStatisticsOutput::builder().build());
+        assert!(by_plan(&client(&[&empty]), "d")
+            .await
+            .unwrap_err()
+            .message
+            .contains("without usageStatistics"));
+        let looping = mock!(Client::get_usage_statistics)
+            .then_output(move || line(total("1")).next_token("again").build());
+        assert!(by_plan(&client(&[&looping]), "d")
+            .await
+            .unwrap_err()
+            .message
+            .contains("the same nextToken twice"));
+        assert_eq!(looping.num_calls(), 2);
     }
 }

@@ -18,29 +18,50 @@ pub struct Usd {
     scale: u32,
 }
 
-/// Decimals kept at the most: the API's amounts have far fewer.
-const MAX_SCALE: u32 = 18;
+/// Digits kept at the most: whole (a quadrillion dollars) and decimal, far
+/// more than any bill; sums of them stay well inside an i128.
+const MAX_WHOLE: usize = 15;
+const MAX_SCALE: usize = 20;
 
 impl Usd {
-    /// `12`, `12.5`, `0.0035` (a leading `$` allowed, for people typing a budget).
+    /// `12`, `12.5`, `0.0035`, `1.5E-7` (as decimal writers put small
+    /// amounts); a leading `$` allowed, for people typing a budget.
     pub fn parse(text: &str) -> Result<Usd, String> {
         let bad = || format!("`{text}` is not an amount in USD (digits, with an optional decimal point)");
         let s = text.trim().strip_prefix('$').unwrap_or(text.trim());
-        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let (number, exponent) = match s.split_once(['e', 'E']) {
+            Some((n, e)) => (n, e.parse::<i32>().map_err(|_| bad())?),
+            None => (s, 0),
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
         let digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
         if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
             return Err(bad());
         }
-        let scale = u32::try_from(fraction.len()).map_err(|_| bad())?;
-        if scale > MAX_SCALE || whole.len() > 18 {
-            return Err(bad());
+        let mut all = format!("{whole}{fraction}").trim_start_matches('0').to_string();
+        let mut scale = fraction.len() as i64 - i64::from(exponent);
+        // Trailing zeros of the fraction say nothing.
+        while scale > 0 && all.ends_with('0') {
+            all.pop();
+            scale -= 1;
         }
-        let units = format!("{whole}{fraction}").parse::<i128>().map_err(|_| bad())?;
-        Ok(Usd { units, scale })
+        if scale < 0 {
+            all.extend(std::iter::repeat_n('0', (-scale) as usize));
+            scale = 0;
+        }
+        let whole_digits = all.len().saturating_sub(scale as usize);
+        if whole_digits > MAX_WHOLE || scale as usize > MAX_SCALE {
+            return Err(format!(
+                "`{text}` has more digits than gdctl sums exactly ({MAX_WHOLE} whole, {MAX_SCALE} decimal)"
+            ));
+        }
+        let units = if all.is_empty() { 0 } else { all.parse::<i128>().map_err(|_| bad())? };
+        Ok(Usd { units, scale: scale as u32 })
     }
 
     fn at_scale(self, scale: u32) -> i128 {
-        self.units * 10i128.pow(scale - self.scale)
+        // Within the digits `parse` takes this never saturates; it never panics.
+        self.units.saturating_mul(10i128.pow(scale - self.scale))
     }
 
     pub fn is_zero(self) -> bool {
@@ -64,7 +85,7 @@ impl std::ops::Add for Usd {
     type Output = Usd;
     fn add(self, other: Usd) -> Usd {
         let scale = self.scale.max(other.scale);
-        Usd { units: self.at_scale(scale) + other.at_scale(scale), scale }
+        Usd { units: self.at_scale(scale).saturating_add(other.at_scale(scale)), scale }
     }
 }
 
@@ -194,12 +215,18 @@ pub struct UsageTotals {
     pub total: Usd,
     pub accounts: BTreeMap<String, Usd>,
     pub items: Vec<Item>,
+    /// Whether every target region was read: false when one failed or was
+    /// not started, so the total leaves it out.
+    pub complete: bool,
     /// `--max-usd`, and whether it was passed (over the whole run, or with
     /// `--per-region` in any one region).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_usd: Option<Usd>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub over_budget: Option<bool>,
+    /// `--per-region`: the budget held each region, not the total.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub per_region: bool,
 }
 
 impl UsageTotals {
@@ -209,8 +236,16 @@ impl UsageTotals {
         let mut lines: Vec<(String, Usd)> = Vec::new();
         let mut by = None;
         for (account, u) in regions {
-            let e = accounts.entry(account.to_string()).or_default();
-            *e = *e + u.total;
+            // By account, each line is an account's own cost (an
+            // administrator's region holds its members' too).
+            let own: Vec<(&str, Usd)> = match u.by {
+                "account" => u.items.iter().map(|i| (i.name.as_str(), i.usd)).collect(),
+                _ => vec![(account, u.total)],
+            };
+            for (id, usd) in own {
+                let e = accounts.entry(id.to_string()).or_default();
+                *e = *e + usd;
+            }
             lines.extend(u.items.iter().map(|i| (i.name.clone(), i.usd)));
             by = Some(u.by);
         }
@@ -220,8 +255,10 @@ impl UsageTotals {
             total: accounts.values().copied().sum(),
             accounts,
             items: merged.items,
+            complete: true,
             max_usd: None,
             over_budget: None,
+            per_region: false,
         })
     }
 }
@@ -273,8 +310,19 @@ mod tests {
     }
 
     #[test]
+    fn exponents_and_long_amounts_are_exact() {
+        assert_eq!(usd("1E-7").to_string(), "0.0000001");
+        assert_eq!(usd("1.5e-7").to_string(), "0.00000015");
+        assert_eq!(usd("2.5E+2").to_string(), "250");
+        assert_eq!(usd("1.2345678901234567890").to_string(), "1.234567890123456789");
+        assert_eq!(usd("123456789012345.5").to_string(), "123456789012345.5");
+        assert_eq!(usd("0.000").to_string(), "0");
+        assert!(Usd::parse(&"9".repeat(40)).unwrap_err().contains("more digits"));
+    }
+
+    #[test]
     fn bad_amounts_are_refused() {
-        for bad in ["", ".", "-1", "1e3", "12,50", "abc", "1.2.3", "$", "1 000"] {
+        for bad in ["", ".", "-1", "1e", "12,50", "abc", "1.2.3", "$", "1 000", "NaN", "e5"] {
             assert!(Usd::parse(bad).is_err(), "{bad:?}");
         }
     }

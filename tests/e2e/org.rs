@@ -460,7 +460,21 @@ fn the_administrators_usage_view_covers_its_members() {
     let items = &by_region(&doc)["eu-west-1"]["usage"]["items"];
     assert_eq!(items[0], serde_json::json!({"name": member, "usd": "2.5"}), "{doc:#}");
     assert_eq!(items[1], serde_json::json!({"name": admin.id, "usd": "1.25"}), "{doc:#}");
+    // Each account's own cost, not the administrator's region's total.
+    let accounts = &doc["summary"]["usage"]["accounts"];
+    assert_eq!(
+        (&accounts[&admin.id], &accounts[&member]),
+        (&serde_json::json!("1.25"), &serde_json::json!("2.5")),
+        "{doc:#}"
+    );
     // Its own view by plan is its own account's alone.
     let (_, doc) = as_admin.json(&["usage", "--regions", "eu-west-1"]);
     assert_eq!(by_region(&doc)["eu-west-1"]["usage"]["total"], "1.25", "{doc:#}");
+    // Both accounts in one run (the management account's, through the role):
+    // each counts once, the members not again in the administrator's region.
+    let both = format!("{},{member}", admin.id);
+    let (code, doc) =
+        org.world.json(&["usage", "--by", "account", "--accounts", &both, "--regions", "eu-west-1"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["summary"]["usage"]["total"], "3.75", "{doc:#}");
 }

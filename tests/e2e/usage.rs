@@ -91,6 +91,40 @@ fn by_resource_keeps_the_whole_total_and_by_account_sums_each_account() {
 }
 
 #[test]
+fn a_suspended_detector_is_said_so_and_its_cost_still_counts() {
+    let w = seeded();
+    w.gdctl(&["disable", "--suspend", "--regions", "eu-west-1"]).assert().code(0);
+    seed_usage(&w.account.id, "us-west-2", &[("DNS_LOGS", "0.0000001", None)], &[]);
+    let (code, doc) = w.json(&["usage", "--regions", THREE]);
+    assert_eq!(code, 0, "{doc:#}");
+    let eu = &by_region(&doc)["eu-west-1"];
+    assert_eq!(
+        (&eu["outcome"], &eu["status"]),
+        (&serde_json::json!("suspended"), &serde_json::json!("SUSPENDED")),
+        "{eu:#}"
+    );
+    assert_eq!(eu["usage"]["total"], "12.35");
+    assert_eq!(by_region(&doc)["us-east-1"]["status"], "ENABLED");
+    // The emulator writes that amount as 1E-7: taken exactly.
+    assert_eq!(usage(&doc, "us-west-2")["total"], "0.0000001", "{doc:#}");
+}
+
+#[test]
+fn a_total_with_regions_left_out_says_it_is_incomplete() {
+    let w = seeded();
+    let id = w.detectors("eu-west-1")[0].id.clone();
+    let fault = format!("POST /detector/{id}/usage/statistics=denied");
+    let front = front_with(&["--fault-on", &fault]);
+    let at =
+        World { account: w.account.clone(), endpoint: front.url.clone(), home: tempfile::tempdir().unwrap() };
+    let (code, doc) = at.json(&["usage", "--regions", THREE, "--check", "--max-usd", "100"]);
+    assert_eq!(code, 1, "a gate that could not look everywhere does not pass: {doc:#}");
+    assert_eq!(doc["summary"]["usage"]["complete"], false, "{doc:#}");
+    let text = stdout_of(&at.gdctl(&["usage", "--regions", THREE]).output().unwrap());
+    assert!(text.contains("cost: $20.10") && text.contains("incomplete"), "{text}");
+}
+
+#[test]
 fn the_budget_gate_fails_above_it_over_the_run_or_per_region() {
     let w = seeded();
     let gate = |extra: &[&str]| {
@@ -103,12 +137,19 @@ fn the_budget_gate_fails_above_it_over_the_run_or_per_region() {
     let (code, doc) = gate(&["--max-usd", "32.44"]);
     assert_eq!(code, 3, "{doc:#}");
     assert_eq!(doc["summary"]["usage"]["over_budget"], true);
+    assert_eq!(doc["summary"]["usage"]["complete"], true);
+    let out = w.gdctl(&["usage", "--regions", THREE, "--check", "--max-usd", "32.449"]).output().unwrap();
+    assert!(
+        stdout_of(&out).contains("$32.45 is over --max-usd $32.449"),
+        "exact, not rounded: {}",
+        stdout_of(&out)
+    );
     let (code, doc) = gate(&["--max-usd", "$15", "--per-region"]);
     assert_eq!(code, 3, "{doc:#}");
     let r = by_region(&doc);
     assert_eq!(r["us-east-1"]["in_line"], false);
     assert_eq!(r["eu-west-1"]["in_line"], true);
-    assert!(r["us-east-1"]["out_of_line"][0].as_str().unwrap().contains("$20.10 over --max-usd $15.00"));
+    assert!(r["us-east-1"]["out_of_line"][0].as_str().unwrap().contains("cost $20.1 over --max-usd $15"));
     for bad in [
         &["usage", "--check", "--max-usd", "ten"][..],
         &["usage", "--max-usd", "10"],
