@@ -241,6 +241,16 @@ impl World {
         World::via(&moto().url)
     }
 
+    /// The same account with a scratch HOME of its own, gdctl pointed at a
+    /// fault front (moto behind it).
+    pub fn through(&self, front: &Server) -> World {
+        World {
+            account: self.account.clone(),
+            endpoint: front.url.clone(),
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
     /// The same account and HOME, with gdctl pointed at another endpoint.
     pub fn via_endpoint(self, endpoint: &str) -> World {
         World { endpoint: endpoint.to_string(), ..self }

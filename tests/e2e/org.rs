@@ -317,11 +317,7 @@ fn a_refused_role_into_the_administrator_and_an_untrusted_service_say_what_to_do
     let admin = org.admin().id.clone();
     let role = format!("arn:aws:iam::{admin}:role/OrganizationAccountAccessRole");
     let front = front_with(&["--deny-role", &role]);
-    let w = World {
-        account: org.world.account.clone(),
-        endpoint: front.url.clone(),
-        home: tempfile::tempdir().unwrap(),
-    };
+    let w = org.world.through(&front);
     let (code, doc) = w.json(&["org", "enable", "--admin-account", &admin, "--regions", "eu-west-1"]);
     assert_eq!(code, 1, "{doc:#}");
     let r = &by_region(&doc)["eu-west-1"];
@@ -355,11 +351,7 @@ fn a_write_with_no_answer_is_an_unknown_outcome_and_a_rerun_converges() {
     let org = Organization::new(1);
     let admin = org.admin().id.clone();
     let front = front(&["eu-west-1/guardduty=hang-after-write"]);
-    let w = World {
-        account: org.world.account.clone(),
-        endpoint: front.url.clone(),
-        home: tempfile::tempdir().unwrap(),
-    };
+    let w = org.world.through(&front);
     let (code, doc) =
         w.json(&["org", "enable", "--admin-account", &admin, "--regions", TWO, "--timeout", "3"]);
     assert_eq!(code, 1, "{doc:#}");
@@ -401,11 +393,7 @@ fn a_failure_after_the_administrator_is_set_still_reports_that_it_was_set() {
     let admin = org.admin().id.clone();
     // CreateMembers (POST /detector/ID/member) fails; every call before it passes.
     let front = front_with(&["--fault-on", "POST /detector/[^/]+/member=500"]);
-    let w = World {
-        account: org.world.account.clone(),
-        endpoint: front.url.clone(),
-        home: tempfile::tempdir().unwrap(),
-    };
+    let w = org.world.through(&front);
     let args = ["org", "enable", "--admin-account", &admin, "--regions", "eu-west-1"];
     let (code, doc) = w.json(&args);
     assert_eq!(code, 1, "{doc:#}");
@@ -428,11 +416,7 @@ fn org_disable_leaves_a_region_it_could_not_read_before_asking() {
     org.world.gdctl(&["org", "enable", "--admin-account", &admin, "--regions", TWO]).assert().code(0);
     // us-west-2 is throttled past the retries once: during the preview.
     let front = front(&["us-west-2=throttle:3"]);
-    let w = World {
-        account: org.world.account.clone(),
-        endpoint: front.url.clone(),
-        home: tempfile::tempdir().unwrap(),
-    };
+    let w = org.world.through(&front);
     let out = w.gdctl_at_terminal(&["org", "disable", "--admin-account", &admin, "--regions", TWO], "y\n");
     let shown = stdout_of(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");

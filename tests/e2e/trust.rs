@@ -9,11 +9,6 @@ use crate::common::*;
 
 const WEST_EAST: &str = "us-west-2,us-east-2";
 
-/// The same account, with gdctl pointed at a fault front.
-fn through(w: &World, front: &Server) -> World {
-    World { account: w.account.clone(), endpoint: front.url.clone(), home: tempfile::tempdir().unwrap() }
-}
-
 fn region_changes(doc: &serde_json::Value, region: &str) -> Vec<String> {
     let r = &by_region(doc)[region];
     r["changes"]
@@ -28,7 +23,7 @@ fn a_region_that_could_not_be_read_before_the_question_is_left_alone() {
     w.create_detector("us-east-2", true, "SIX_HOURS");
     // us-west-2's reads are throttled past the retries once (the preview), then pass.
     let front = front(&["us-west-2=throttle:3"]);
-    let at = through(&w, &front);
+    let at = w.through(&front);
     let out = at.gdctl_at_terminal(&["disable", "--regions", WEST_EAST], "y\n");
     let shown = stdout_of(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
@@ -72,7 +67,7 @@ fn when_no_region_can_be_read_nothing_is_asked_and_nothing_is_deleted() {
     w.create_detector("us-west-2", true, "SIX_HOURS");
     w.create_detector("us-east-2", true, "SIX_HOURS");
     let front = front(&["us-west-2=throttle:3", "us-east-2=throttle:3"]);
-    let at = through(&w, &front);
+    let at = w.through(&front);
     let out = at.gdctl_at_terminal(&["disable", "--regions", WEST_EAST], "");
     let shown = stdout_of(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
@@ -115,7 +110,7 @@ fn a_yes_typed_before_the_question_shows_is_not_the_answer() {
     // eu-west-2 is read slowly: the yes goes in once eu-west-1 is read,
     // while the question is still to come.
     let front = front(&["eu-west-2=delay:1500"]);
-    let at = through(&w, &front);
+    let at = w.through(&front);
     let line = "GDCTL disable --regions eu-west-1,eu-west-2 -v";
     let out = converse(at.std_terminal_line(line), &[("region finished", "y\n"), ("[y/N] ", "")]);
     let shown = stdout_of(&out);
@@ -210,7 +205,7 @@ fn a_change_made_before_a_failure_is_reported() {
     w.create_detector("eu-west-1", true, "SIX_HOURS");
     // UpdateDetector passes; TagResource (POST /tags/ARN) fails after it.
     let front = front_with(&["--fault-on", "POST /tags/.*=500"]);
-    let at = through(&w, &front);
+    let at = w.through(&front);
     let args = ["enable", "--frequency", "one-hour", "--tag", "team=sec", "--regions", "eu-west-1"];
     let (code, doc) = at.json(&args);
     assert_eq!(code, 1, "{doc:#}");
@@ -284,7 +279,7 @@ fn a_servers_words_reach_the_terminal_as_text_not_as_control() {
     // An error message holding escape sequences and line breaks.
     let w = World::new();
     let front = front(&["eu-west-1=hostile"]);
-    let at = through(&w, &front);
+    let at = w.through(&front);
     let out = at.gdctl(&["status", "--regions", "eu-west-1", "--max-attempts", "1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = stdout_of(&out);

@@ -28,6 +28,15 @@ fn seeded() -> World {
     w
 }
 
+/// A front that refuses GetUsageStatistics for eu-west-1's detector alone,
+/// and the world through it.
+fn refusing_usage_in_eu_west_1(w: &World) -> (Server, World) {
+    let id = w.detectors("eu-west-1")[0].id.clone();
+    let front = front_with(&["--fault-on", &format!("POST /detector/{id}/usage/statistics=denied")]);
+    let at = w.through(&front);
+    (front, at)
+}
+
 #[test]
 fn cost_per_region_and_plan_exactly_and_a_region_without_a_detector_is_not_watched() {
     let w = seeded();
@@ -112,11 +121,7 @@ fn a_suspended_detector_is_said_so_and_its_cost_still_counts() {
 #[test]
 fn a_total_with_regions_left_out_says_it_is_incomplete() {
     let w = seeded();
-    let id = w.detectors("eu-west-1")[0].id.clone();
-    let fault = format!("POST /detector/{id}/usage/statistics=denied");
-    let front = front_with(&["--fault-on", &fault]);
-    let at =
-        World { account: w.account.clone(), endpoint: front.url.clone(), home: tempfile::tempdir().unwrap() };
+    let (_front, at) = refusing_usage_in_eu_west_1(&w);
     let (code, doc) = at.json(&["usage", "--regions", THREE, "--check", "--max-usd", "100"]);
     assert_eq!(code, 1, "a gate that could not look everywhere does not pass: {doc:#}");
     assert_eq!(doc["summary"]["usage"]["complete"], false, "{doc:#}");
@@ -165,11 +170,7 @@ fn the_budget_gate_fails_above_it_over_the_run_or_per_region() {
 fn a_region_refusing_the_usage_call_fails_alone_naming_the_permission() {
     let w = seeded();
     // eu-west-1's detector alone is refused GetUsageStatistics.
-    let id = w.detectors("eu-west-1")[0].id.clone();
-    let fault = format!("POST /detector/{id}/usage/statistics=denied");
-    let front = front_with(&["--fault-on", &fault]);
-    let at =
-        World { account: w.account.clone(), endpoint: front.url.clone(), home: tempfile::tempdir().unwrap() };
+    let (_front, at) = refusing_usage_in_eu_west_1(&w);
     let (code, doc) = at.json(&["usage", "--regions", "eu-west-1,us-east-1"]);
     assert_eq!(code, 1, "{doc:#}");
     let e = &by_region(&doc)["eu-west-1"]["error"];
