@@ -75,7 +75,7 @@ A container's credentials: the chain's source after web identity, before the ins
 Where the config and credentials files are (see FILES). A file that is missing is no file; one that is there and cannot be read (a directory, no permission, not UTF\-8) is an error naming it (exit 2).
 .TP
 \fBAWS_ENDPOINT_URL\fR, \fBAWS_ENDPOINT_URL_STS\fR, \fBAWS_ENDPOINT_URL_EC2\fR, \fBAWS_ENDPOINT_URL_GUARDDUTY\fR, \fBAWS_ENDPOINT_URL_ORGANIZATIONS\fR
-Where every service's, or one service's, calls go instead of AWS (the service's variable first; \fB\-\-endpoint\-url\fR overrides both for gdctl's own calls). An http:// or https:// URL with a host and a port from 1 to 65535; one with a user name or password is refused (exit 2) and never printed.
+Where every service's, or one service's, calls go instead of AWS (the service's variable first; \fB\-\-endpoint\-url\fR overrides both for gdctl's own calls, the roles it assumes in other accounts included; a profile's own \fBrole_arn\fR goes where the aws CLI sends it). An http:// or https:// URL with a host and a port from 1 to 65535; one with a user name or password is refused (exit 2) and never printed.
 .TP
 \fBAWS_IGNORE_CONFIGURED_ENDPOINT_URLS\fR
 \fBtrue\fR: ignore the endpoint variables and the profile's \fBendpoint_url\fR.
