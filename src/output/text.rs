@@ -51,6 +51,7 @@ impl Layout {
     pub fn region(&self, r: &RegionReport) -> Option<String> {
         let notable = r.outcome.is_change()
             || r.is_failure()
+            || r.usage.as_ref().is_some_and(|u| !u.total.is_zero())
             || matches!(r.outcome, Outcome::NotStarted | Outcome::NotEnabled)
             || r.in_line == Some(false);
         if self.many && !notable && !self.list_all {
@@ -91,7 +92,14 @@ impl Layout {
         }
         if self.many {
             for a in &report.accounts {
-                writeln!(out, "{}", account_summary(a, report.dry_run))?;
+                let mut line = account_summary(a, report.dry_run);
+                // `usage`: the account's own cost.
+                if let Some(usd) = report.summary.usage.as_ref().and_then(|u| u.accounts.get(&a.account)) {
+                    if a.error.is_none() {
+                        line.push_str(&format!(", cost {}", usd.cents()));
+                    }
+                }
+                writeln!(out, "{line}")?;
             }
             return writeln!(out, "{}", summary(report, true));
         }

@@ -97,6 +97,17 @@ fn by_resource_keeps_the_whole_total_and_by_account_sums_each_account() {
     assert_eq!(totals["accounts"][&w.account.id], "12.35");
     assert_eq!(totals["accounts"][&other.id], "1.01");
     assert_eq!(totals["total"], "13.36");
+    // Text with many accounts: the regions that cost something, and each account's cost.
+    let text =
+        stdout_of(&w.gdctl(&["usage", "--accounts", &list, "--regions", "eu-west-1"]).output().unwrap());
+    assert!(text.contains(&format!("{}  eu-west-1", other.id)) && text.contains("$1.01"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "account {}: 1 target region (1 enabled), 0 failed, 0 skipped, cost $1.01",
+            other.id
+        )),
+        "{text}"
+    );
 }
 
 #[test]
