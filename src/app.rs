@@ -47,7 +47,9 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
             }
             .map_err(SetupError::Invalid)?,
         ),
-        Command::Completions { .. } | Command::Man => unreachable!("answered in main, before any set-up"),
+        Command::Completions { .. } | Command::Man { .. } => {
+            unreachable!("answered in main, before any set-up")
+        }
     };
     let a = &g.accounts;
     let for_org = matches!(intent, Intent::Org(..));

@@ -219,8 +219,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `gdctl man > /usr/local/share/man/man1/gdctl.1`.
-    Man,
+    /// Print the man page (roff): `gdctl man > /usr/local/share/man/man1/gdctl.1`;
+    /// with --dir, write it and one page per subcommand (gdctl-enable(1), ...) there.
+    Man {
+        /// Write gdctl.1 and every subcommand's page into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,23 +14,90 @@ pub fn completions(shell: clap_complete::Shell) -> ExitCode {
     write_out(&out)
 }
 
-pub fn man() -> ExitCode {
-    let mut out = Vec::new();
-    let written = page(&mut out);
-    match written {
-        Ok(()) => write_out(&out),
+/// gdctl(1) on stdout; with `dir`, gdctl(1) and one page per subcommand
+/// (gdctl-enable(1), gdctl-org-enable(1), ...) written there, their paths said.
+pub fn man(dir: Option<&std::path::Path>) -> ExitCode {
+    let Some(dir) = dir else {
+        let mut out = Vec::new();
+        return match page(&mut out) {
+            Ok(()) => write_out(&out),
+            Err(e) => {
+                eprintln!("gdctl: error: could not render the man page: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    };
+    match pages(dir) {
+        Ok(paths) => {
+            let list: Vec<String> = paths.iter().map(|p| format!("{}\n", p.display())).collect();
+            write_out(list.concat().as_bytes())
+        }
         Err(e) => {
-            eprintln!("gdctl: error: could not render the man page: {e}");
+            eprintln!(
+                "gdctl: error: could not write the man pages to {}: {}",
+                dir.display(),
+                crate::error::plain_chain(&e)
+            );
             ExitCode::FAILURE
         }
     }
 }
 
+/// gdctl.1, then a page per subcommand, as the subcommands' own section of
+/// gdctl(1) names them.
+fn pages(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    let mut main = Vec::new();
+    page(&mut main)?;
+    let path = dir.join("gdctl.1");
+    std::fs::write(&path, &main)?;
+    written.push(path);
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    subpages(&cmd, "gdctl", dir, &mut written)?;
+    Ok(written)
+}
+
+fn subpages(
+    parent: &clap::Command,
+    prefix: &str,
+    dir: &std::path::Path,
+    written: &mut Vec<std::path::PathBuf>,
+) -> std::io::Result<()> {
+    for sub in parent.get_subcommands().filter(|s| !s.is_hide_set()) {
+        // clap takes names as &'static str; these live until gdctl exits a moment later.
+        let name: &'static str = Box::leak(format!("{prefix}-{}", sub.get_name()).into_boxed_str());
+        let bin: &'static str = Box::leak(name.replace('-', " ").into_boxed_str());
+        let cmd = sub.clone().name(name).display_name(name).bin_name(bin);
+        let page = clap_mangen::Man::new(cmd.clone());
+        let mut out = Vec::new();
+        page.render_title(&mut out)?;
+        page.render_name_section(&mut out)?;
+        page.render_synopsis_section(&mut out)?;
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+        if cmd.get_subcommands().next().is_some() {
+            page.render_subcommands_section(&mut out)?;
+        }
+        out.extend_from_slice(SEE_ALSO.as_bytes());
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, &out)?;
+        written.push(path);
+        subpages(sub, name, dir, written)?;
+    }
+    Ok(())
+}
+
+/// Each subcommand's page points to the one page that holds what is common.
+const SEE_ALSO: &str =
+    ".SH \"SEE ALSO\"\n\\fBgdctl\\fR(1): exit status, environment, files, and every command on one page.\n";
+
 /// clap_mangen's page, each subcommand's flags too (`org`'s own
 /// subcommands included: one page covers the whole tool), then what gdctl
 /// reads besides its flags, then the version.
 fn page(out: &mut Vec<u8>) -> std::io::Result<()> {
-    let cmd = Cli::command();
+    // `gdctl help` has no page of its own: not listed as one.
+    let cmd = Cli::command().disable_help_subcommand(true);
     let page = clap_mangen::Man::new(cmd.clone());
     page.render_title(out)?;
     page.render_name_section(out)?;

@@ -83,7 +83,7 @@ fn main() -> ExitCode {
     // Text about gdctl itself: no AWS set-up, no runtime.
     match &cli.command {
         cli::Command::Completions { shell } => return docs::completions(*shell),
-        cli::Command::Man => return docs::man(),
+        cli::Command::Man { dir } => return docs::man(dir.as_deref()),
         _ => {}
     }
 

@@ -74,3 +74,44 @@ fn the_man_page_renders_without_warnings_and_names_everything() {
         assert!(text.contains(needle), "{needle} missing from the man page");
     }
 }
+
+#[test]
+fn man_dir_writes_a_page_for_every_page_gdctl_1_names_each_rendering_cleanly() {
+    let w = World::new();
+    let dir = w.home.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let out = w.bare_gdctl(&["man", "--dir", dir.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let render = |page: &std::path::Path| {
+        let r = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-P-cbou"])
+            .arg(page)
+            .output()
+            .unwrap();
+        assert_eq!(stderr_of(&r), "", "groff warnings in {}", page.display());
+        stdout_of(&r)
+    };
+    let main = render(&dir.join("gdctl.1"));
+    let mut named: Vec<String> = main
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter_map(|w| w.strip_suffix("(1)"))
+        .filter(|w| w.starts_with("gdctl-"))
+        .map(str::to_string)
+        .collect();
+    named.sort();
+    named.dedup();
+    assert!(named.len() >= 6, "{named:?}");
+    for name in &named {
+        let text = render(&dir.join(format!("{name}.1")));
+        assert!(text.contains("SEE ALSO") && text.contains("gdctl(1)"), "{name}: {text}");
+    }
+    // The org subcommands' own pages, with their own flags.
+    let enable = render(&dir.join("gdctl-org-enable.1")).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(enable.contains("--admin-account") && enable.contains("--auto-enable"), "{enable}");
+    let listed = stdout_of(&out);
+    assert!(listed.lines().any(|l| l.ends_with("gdctl-usage.1")), "{listed}");
+    // A directory that is not there is an error naming it, exit 1.
+    let out = w.bare_gdctl(&["man", "--dir", "/nonexistent/man1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_of(&out).contains("/nonexistent/man1"), "{}", stderr_of(&out));
+}
