@@ -54,13 +54,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
     let a = &g.accounts;
     let for_org = matches!(intent, Intent::Org(..));
     let none = Selection::default();
-    let select = match &cli.command {
-        Command::Enable(args) => &args.select,
-        Command::Disable(args) => &args.select,
-        Command::Status(args) => &args.select,
-        Command::Usage(args) => &args.select,
-        _ => &none,
-    };
+    let select = cli.command.selection().unwrap_or(&none);
     let many = select.is_many();
     // A flag that could only be ignored is refused instead.
     if !many && !for_org {

@@ -124,6 +124,19 @@ pub struct Selection {
     pub org_unit: Option<String>,
 }
 
+impl Command {
+    /// The accounts named, for the commands that take them.
+    pub fn selection(&self) -> Option<&Selection> {
+        match self {
+            Command::Enable(a) => Some(&a.select),
+            Command::Disable(a) => Some(&a.select),
+            Command::Status(a) => Some(&a.select),
+            Command::Usage(a) => Some(&a.select),
+            Command::Org(_) | Command::Completions { .. } | Command::Man { .. } => None,
+        }
+    }
+}
+
 impl Selection {
     /// Whether other accounts than the caller's are named.
     pub fn is_many(&self) -> bool {
