@@ -5,8 +5,11 @@ use std::process::ExitCode;
 use std::rc::Rc;
 
 use crate::accounts::{self, Opened, Role};
-use crate::cli::{Cli, Command, DisableArgs, OrgCommand, OutputFormat, Selection, StatusArgs, UsageArgs};
-use crate::commands::{disable, enable, org, status, usage, Accounts, Context};
+use crate::cli::{
+    ArchiveArgs, Cli, Command, DisableArgs, FindingsAction, OrgCommand, OutputFormat, SampleArgs, Selection,
+    StatusArgs, UsageArgs,
+};
+use crate::commands::{disable, enable, findings, org, status, usage, Accounts, Context};
 use crate::error::SetupError;
 use crate::features::{self, Wanted};
 use crate::output::Printer;
@@ -21,6 +24,9 @@ enum Intent<'a> {
     Disable(&'a DisableArgs),
     Status(&'a StatusArgs, Option<Wanted>),
     Usage(&'a UsageArgs, Option<Usd>),
+    Findings(findings::Run),
+    Sample(&'a SampleArgs),
+    Archive(&'a ArchiveArgs),
     Org(&'a OrgCommand, Option<Wanted>),
 }
 
@@ -38,6 +44,11 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
                 .map(|m| Usd::parse(m).map_err(|e| SetupError::Invalid(format!("--max-usd: {e}"))))
                 .transpose()?,
         ),
+        Command::Findings(args) => match &args.action {
+            None => Intent::Findings(findings::checked(args)?),
+            Some(FindingsAction::Sample(a)) => Intent::Sample(a),
+            Some(FindingsAction::Archive(a)) => Intent::Archive(a),
+        },
         Command::Org(cmd) => Intent::Org(
             cmd,
             match cmd {
@@ -162,6 +173,9 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Intent::Disable(args) => disable::run(&ctx, args, &mut printer).await?,
         Intent::Status(args, features) => status::run(&ctx, args, features.as_ref(), &mut printer).await,
         Intent::Usage(args, max_usd) => usage::run(&ctx, args, *max_usd, &mut printer).await,
+        Intent::Findings(run) => findings::run(&ctx, run, &mut printer).await,
+        Intent::Sample(args) => findings::sample(&ctx, args, &mut printer).await,
+        Intent::Archive(args) => findings::archive(&ctx, args, &mut printer).await,
         Intent::Org(cmd, features) => {
             let accounts = org_accounts.expect("listed for every org command")?;
             let admin = match cmd {

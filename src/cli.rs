@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::findings::plan::{Band, MaxAge};
+
 const AFTER_HELP: &str = "\
 Exit codes:
   0  every target region succeeded (no-ops included)
@@ -17,8 +19,9 @@ Exit codes:
      timed out, an organization gdctl cannot list, a flag that could only be
      ignored, a confirmation that could not be asked or got no answer);
      nothing was changed
-  3  `status --check` or `org status --check` found a region out of line, or
-     `usage --check` a cost above --max-usd
+  3  `status --check` or `org status --check` found a region out of line,
+     `usage --check` a cost above --max-usd, or `findings --check` (or
+     --max-age) a finding it gates on or a region GuardDuty does not watch
   130, 143, 129  interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: the regions in flight
      were finished and reported, the others not started
 
@@ -132,6 +135,11 @@ impl Command {
             Command::Disable(a) => Some(&a.select),
             Command::Status(a) => Some(&a.select),
             Command::Usage(a) => Some(&a.select),
+            Command::Findings(a) => Some(match &a.action {
+                None => &a.select,
+                Some(FindingsAction::Sample(s)) => &s.select,
+                Some(FindingsAction::Archive(s)) => &s.select,
+            }),
             Command::Org(_) | Command::Completions { .. } | Command::Man { .. } => None,
         }
     }
@@ -219,6 +227,14 @@ pub enum Command {
     /// The API's own window (GetUsageStatistics), not the console's monthly
     /// projection. A region without a detector is `not watched`, never $0.
     Usage(UsageArgs),
+    /// What GuardDuty found: each region's active findings counted by
+    /// severity, or listed, with a gate for CI (read only); and sample findings.
+    ///
+    /// Counted: findings not archived and not samples (unless asked), at or
+    /// above --severity. A region without a detector, or with a suspended one,
+    /// is `not watched`, never clean. Run with a delegated administrator's
+    /// credentials, its members' findings are counted per account too.
+    Findings(FindingsArgs),
     /// AWS Organizations: a delegated GuardDuty administrator, auto-enable and
     /// members, in every region (run with the management account's credentials).
     #[command(subcommand)]
@@ -344,6 +360,108 @@ pub struct UsageArgs {
     /// With --max-usd: hold each region to the budget, not the run's total.
     #[arg(long, requires = "max_usd")]
     pub per_region: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct FindingsArgs {
+    #[command(subcommand)]
+    pub action: Option<FindingsAction>,
+
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// The lowest severity band counted and shown: low (1.0-3.9), medium
+    /// (4.0-6.9), high (7.0-8.9), critical (9.0-10.0).
+    #[arg(long, value_enum, default_value = "low", value_name = "BAND")]
+    pub severity: Band,
+
+    /// Only findings updated since then: `24h`, `7d`, `30d` (m, h, d, w).
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub since: Option<Duration>,
+
+    /// Only findings of this exact type (repeatable; no wildcards):
+    /// `Recon:EC2/PortProbeUnprotectedPort`.
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_finding_type)]
+    pub types: Vec<String>,
+
+    /// Count archived findings too.
+    #[arg(long)]
+    pub include_archived: bool,
+
+    /// Count sample findings too (`findings sample` makes them).
+    #[arg(long)]
+    pub include_samples: bool,
+
+    /// List the findings themselves, most severe first across every region.
+    #[arg(long)]
+    pub list: bool,
+
+    /// With --list: at most this many, over the whole run [default: 100].
+    #[arg(long, value_name = "N", requires = "list", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub limit: Option<u32>,
+
+    /// Exit 3 where any active finding at or above --fail-on exists, or a
+    /// region is not watched.
+    #[arg(long)]
+    pub check: bool,
+
+    /// With --check: the lowest band that fails it [default: high].
+    #[arg(long, value_enum, value_name = "BAND", requires = "check", conflicts_with = "max_age")]
+    pub fail_on: Option<Band>,
+
+    /// The aging gate: exit 3 only for findings first seen longer ago than
+    /// their band allows (`high=1d,medium=7d,low=30d`; bands not named are
+    /// not gated), or where a region is not watched.
+    #[arg(long, value_name = "BAND=DURATION,...", value_parser = MaxAge::parse)]
+    pub max_age: Option<MaxAge>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsAction {
+    /// Make sample findings in every target region (CreateSampleFindings), to
+    /// check that alerts, the findings export and Security Hub see them.
+    Sample(SampleArgs),
+    /// Archive the sample findings in every target region; real findings are
+    /// never archived by it.
+    Archive(ArchiveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// The finding types to make one sample of each (comma separated)
+    /// [default: every type GuardDuty has].
+    #[arg(long, value_delimiter = ',', value_name = "TYPE,...", value_parser = parse_finding_type)]
+    pub types: Vec<String>,
+
+    /// Read only: print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// Archive the sample findings (the only kind gdctl archives).
+    #[arg(long, required = true)]
+    pub samples: bool,
+
+    /// Read only: print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_finding_type(s: &str) -> Result<String, String> {
+    crate::findings::plan::check_type(s).map(|()| s.to_string())
+}
+
+fn parse_age(s: &str) -> Result<Duration, String> {
+    crate::findings::plan::parse_age(s)
 }
 
 #[derive(Debug, Subcommand)]

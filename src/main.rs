@@ -10,6 +10,7 @@ mod docs;
 mod error;
 mod fanout;
 mod features;
+mod findings;
 mod http;
 mod interrupt;
 mod limits;

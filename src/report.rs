@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::accounts::AccountReport;
 use crate::error::RegionError;
 use crate::features::Features;
+use crate::findings::plan::{Band, BandCounts, Listed};
 use crate::plan::Outcome;
 use crate::regions::Skipped;
 use crate::usage::plan::{RegionUsage, UsageTotals};
@@ -55,7 +56,75 @@ pub struct RegionReport {
     /// `gdctl usage`: the region's cost over GuardDuty's last 30 days.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<RegionUsage>,
+    /// `gdctl findings`: what GuardDuty found in the region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<RegionFindings>,
     pub error: Option<RegionError>,
+}
+
+/// `gdctl findings`: a region's active findings, per band (those at or above
+/// `--severity`), and whether GuardDuty watches the region at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegionFindings {
+    /// False without a detector or with a suspended one: never "no findings".
+    pub watched: bool,
+    pub counts: BandCounts,
+    pub total: u64,
+    /// An administrator's view (one account run): the findings per account,
+    /// its members' and its own, when any member has some.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, BandCounts>,
+    /// `--max-age`: per band, the findings first seen longer ago than allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aged: Option<BandCounts>,
+    /// `findings sample` / `archive --samples`: sample findings made or archived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
+}
+
+/// `gdctl findings`: the run's findings, and with `--list` the most severe.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FindingsTotals {
+    /// The lowest band counted and shown (`--severity`).
+    pub severity: Option<Band>,
+    pub counts: BandCounts,
+    pub total: u64,
+    /// Regions read and watched, with findings and without; regions not watched.
+    pub regions_with_findings: usize,
+    pub regions_without: usize,
+    pub regions_not_watched: usize,
+    /// Per account: with many accounts each one's own, in an administrator's
+    /// view its members too.
+    pub accounts: BTreeMap<String, BandCounts>,
+    /// `--list`: the most severe findings across every region, at most `--limit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed: Option<Vec<Listed>>,
+    /// `--list`: findings that matched but are beyond `--limit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more: Option<u64>,
+}
+
+impl FindingsTotals {
+    pub fn of(regions: &[RegionReport], severity: Option<Band>) -> FindingsTotals {
+        let mut t = FindingsTotals { severity, ..FindingsTotals::default() };
+        for r in regions.iter().filter(|r| !r.is_failure()) {
+            let Some(f) = &r.findings else { continue };
+            t.counts.merge(&f.counts);
+            t.total += f.total;
+            match (f.watched, f.total) {
+                (false, _) => t.regions_not_watched += 1,
+                (true, 0) => t.regions_without += 1,
+                (true, _) => t.regions_with_findings += 1,
+            }
+            if f.accounts.is_empty() {
+                t.accounts.entry(r.account.clone()).or_default().merge(&f.counts);
+            }
+            for (account, counts) in &f.accounts {
+                t.accounts.entry(account.clone()).or_default().merge(counts);
+            }
+        }
+        t
+    }
 }
 
 /// `gdctl org`: a region's delegated administrator, auto-enable, plans and members.
@@ -96,6 +165,7 @@ impl RegionReport {
             note: None,
             org: None,
             usage: None,
+            findings: None,
             error: None,
         }
     }
@@ -133,6 +203,9 @@ pub struct Summary {
     /// `gdctl usage`: the run's cost, and the budget's verdict.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<UsageTotals>,
+    /// `gdctl findings`: the run's findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<FindingsTotals>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -211,6 +284,7 @@ impl Report {
             usage: UsageTotals::of(
                 regions.iter().filter_map(|r| Some((r.account.as_str(), r.usage.as_ref()?))),
             ),
+            findings: None,
         };
         Report {
             command,
@@ -231,7 +305,7 @@ impl Report {
     }
 
     /// The signal's code if interrupted, else 1 if any region failed, else 3
-    /// if `status --check` found one out of line, else 0.
+    /// if a check (`status`, `usage`, `findings`) found one out of line, else 0.
     pub fn exit_code(&self) -> ExitCode {
         if let Some(code) = self.interrupted_by {
             ExitCode::from(code)

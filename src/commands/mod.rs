@@ -3,6 +3,7 @@
 
 pub mod disable;
 pub mod enable;
+pub mod findings;
 pub mod org;
 pub mod status;
 pub mod usage;

@@ -22,7 +22,7 @@ pub async fn run(
     // An administrator's members are its own view's only when it runs alone:
     // with many accounts each reports its own, and members would count twice.
     let members = matches!(ctx.accounts, Accounts::One(_));
-    printer.sort_by_cost();
+    printer.hold_ranked();
     let mut report = ctx
         .each_region("usage", false, Some(printer), |job: Job| async move {
             let mut r = region(&job, by, members).await;

@@ -38,8 +38,9 @@ impl<'w> Printer<'w> {
         }
     }
 
-    /// Text: region lines at the end, most expensive first, not as they finish.
-    pub fn sort_by_cost(&mut self) {
+    /// Text: region lines at the end, ranked (most expensive first for
+    /// `usage`, most severe findings first for `findings`), not as they finish.
+    pub fn hold_ranked(&mut self) {
         if self.format == OutputFormat::Text {
             self.held = Some(Vec::new());
         }
@@ -103,8 +104,13 @@ impl<'w> Printer<'w> {
         }
         if let Some(mut held) = self.held.take() {
             let cost = |r: &RegionReport| r.usage.as_ref().map(|u| u.total).unwrap_or_default();
+            let severity =
+                |r: &RegionReport| r.findings.as_ref().map(|f| f.counts.severity_key()).unwrap_or_default();
             held.sort_by(|a, b| {
-                cost(b).cmp(&cost(a)).then_with(|| (&a.account, &a.region).cmp(&(&b.account, &b.region)))
+                severity(b)
+                    .cmp(&severity(a))
+                    .then_with(|| cost(b).cmp(&cost(a)))
+                    .then_with(|| (&a.account, &a.region).cmp(&(&b.account, &b.region)))
             });
             for r in &held {
                 if let Some(line) = self.layout.region(r) {

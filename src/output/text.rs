@@ -49,9 +49,11 @@ impl Layout {
     /// A region's line; with many accounts, none for a region that needs no
     /// attention (unless all are listed): it is counted in its account's summary.
     pub fn region(&self, r: &RegionReport) -> Option<String> {
+        let counted = counted(r);
         let notable = r.outcome.is_change()
             || r.is_failure()
             || r.usage.as_ref().is_some_and(|u| !u.total.is_zero())
+            || counted.is_some_and(|f| f.total > 0 || !f.watched)
             || matches!(r.outcome, Outcome::NotStarted | Outcome::NotEnabled)
             || r.in_line == Some(false);
         if self.many && !notable && !self.list_all {
@@ -61,8 +63,18 @@ impl Layout {
         if r.usage.as_ref().is_some_and(|u| u.total.is_zero()) && !self.list_all {
             return None;
         }
+        // So are regions where nothing was found, unless a check fails them.
+        if counted.is_some_and(|f| f.watched && f.total == 0) && r.in_line != Some(false) && !self.list_all {
+            return None;
+        }
         let id = r.detector_id.as_deref().unwrap_or("-");
-        Some(self.line(&r.region, r.outcome.label(self.dry_run), self.style(r), id, &detail(r), &r.account))
+        let label = match counted {
+            Some(f) if !f.watched => "not watched",
+            Some(f) if f.total > 0 => "found",
+            Some(_) => "none",
+            None => r.outcome.label(self.dry_run),
+        };
+        Some(self.line(&r.region, label, self.style(r), id, &detail(r), &r.account))
     }
 
     /// An account nothing could be done in.
@@ -90,9 +102,27 @@ impl Layout {
         if let Some(t) = &report.summary.usage {
             usage_totals(out, t)?;
         }
+        let found = report.summary.findings.as_ref();
+        if let Some(listed) = found.and_then(|f| f.listed.as_ref()) {
+            self.listed(out, listed)?;
+        }
+        // An administrator's view: its members' findings, account by account.
+        if let (false, Some(f)) = (self.many, found) {
+            if report.regions.iter().any(|r| r.findings.as_ref().is_some_and(|f| !f.accounts.is_empty())) {
+                for (account, counts) in f.accounts.iter().filter(|(_, c)| c.total() > 0) {
+                    writeln!(out, "account {account}: {}", counts.words())?;
+                }
+            }
+        }
         if self.many {
             for a in &report.accounts {
                 let mut line = account_summary(a, report.dry_run);
+                if let (Some(counts), None) = (found.and_then(|f| f.accounts.get(&a.account)), &a.error) {
+                    match counts.total() {
+                        0 => line.push_str(", nothing found"),
+                        _ => line.push_str(&format!(", found {}", counts.words())),
+                    }
+                }
                 // `usage`: the account's own cost.
                 if let Some(usd) = report.summary.usage.as_ref().and_then(|u| u.accounts.get(&a.account)) {
                     if a.error.is_none() {
@@ -115,6 +145,35 @@ impl Layout {
         writeln!(out, "{}", summary(report, false))
     }
 
+    /// `--list`: one line per finding, most severe first.
+    fn listed(&self, out: &mut dyn Write, listed: &[crate::findings::plan::Listed]) -> io::Result<()> {
+        let kind = listed.iter().map(|f| f.kind.len()).max().unwrap_or(0);
+        let resource = listed.iter().map(|f| f.resource_type.len() + f.resource.len() + 1).max().unwrap_or(0);
+        for f in listed {
+            let line = format!(
+                "{band:<8} {sev:>4.1}  {account}{gap}{region:<rw$}  {kind:<kw$}  {res:<resw$}  x{count:<4}  \
+                 first {first}  last {last}  {id}  {title}",
+                band = f.band.name(),
+                sev = f.severity,
+                account = if self.many { f.account.as_str() } else { "" },
+                gap = if self.many { "  " } else { "" },
+                region = f.region,
+                rw = REGION_WIDTH,
+                kind = f.kind,
+                kw = kind,
+                res = format!("{} {}", f.resource_type, f.resource),
+                resw = resource,
+                count = f.count,
+                first = f.first_seen,
+                last = f.last_seen,
+                id = f.id,
+                title = f.title,
+            );
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+
     fn style(&self, r: &RegionReport) -> Style {
         if !self.color {
             return Style::new();
@@ -122,12 +181,21 @@ impl Layout {
         let color = match r.outcome {
             Outcome::Failed | Outcome::Unknown => Some(AnsiColor::Red),
             _ if r.in_line == Some(false) => Some(AnsiColor::Yellow),
+            _ if counted(r).is_some_and(|f| !f.watched) => Some(AnsiColor::Yellow),
+            _ if counted(r).is_some_and(|f| f.total > 0) => Some(AnsiColor::Red),
             Outcome::NotEnabled => Some(AnsiColor::Yellow),
             o if o.is_change() || o == Outcome::Enabled => Some(AnsiColor::Green),
             _ => None,
         };
         Style::new().fg_color(color.map(Into::into))
     }
+}
+
+/// `gdctl findings`' own report of a region (not a sample or archive run's).
+fn counted(r: &RegionReport) -> Option<&crate::report::RegionFindings> {
+    r.findings
+        .as_ref()
+        .filter(|_| matches!(r.outcome, Outcome::Enabled | Outcome::Suspended | Outcome::NotEnabled))
 }
 
 fn detail(r: &RegionReport) -> String {
@@ -141,6 +209,16 @@ fn detail(r: &RegionReport) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(u) = &r.usage {
         parts.push(usage_state(u));
+    } else if let Some(f) = counted(r) {
+        if f.total > 0 {
+            parts.push(f.counts.words());
+        }
+        let others = f.accounts.values().filter(|c| c.total() > 0).count();
+        if others > 0 {
+            parts.push(format!("in {others} account{}", if others == 1 { "" } else { "s" }));
+        }
+    } else if r.findings.is_some() {
+        // A sample or archive run says what it did in its note.
     } else if let Some(o) = &r.org {
         parts.push(org_state(o));
     } else {
@@ -255,7 +333,23 @@ fn summary(report: &Report, many: bool) -> String {
     } else {
         format!("{}: account {}, {} target region{plural}", report.command, report.account, s.targets)
     };
-    if !outcomes.is_empty() {
+    if let Some(f) = &s.findings {
+        let mut found = format!(", {} with findings", f.regions_with_findings);
+        if f.total > 0 {
+            found.push_str(&format!(" ({})", f.counts.words().replace("  ", ", ")));
+        }
+        line.push_str(&format!(
+            "{found}, {} with none, {} not watched",
+            f.regions_without, f.regions_not_watched
+        ));
+        if let Some(more) = f.more {
+            let shown = f.listed.as_ref().map_or(0, Vec::len);
+            line.push_str(&format!(", {shown} listed"));
+            if more > 0 {
+                line.push_str(&format!(" ({more} more beyond --limit)"));
+            }
+        }
+    } else if !outcomes.is_empty() {
         line.push_str(&format!(" ({outcomes})"));
     }
     line.push_str(&format!(", {} failed", s.failed));
