@@ -10,13 +10,13 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Band {
-    /// 1.0–3.9
+    /// 1.0-3.9
     Low,
-    /// 4.0–6.9
+    /// 4.0-6.9
     Medium,
-    /// 7.0–8.9
+    /// 7.0-8.9
     High,
-    /// 9.0–10.0
+    /// 9.0-10.0
     Critical,
 }
 
@@ -330,11 +330,10 @@ pub fn gate_reasons(
     }
 }
 
-/// `1d`, `36h`, `90m`, as a person would have typed it.
+/// `1d`, `36h`, `90m` (`2w` reads `14d`).
 pub fn age_words(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        s if s % (7 * 86_400) == 0 => format!("{}w", s / (7 * 86_400)),
         s if s % 86_400 == 0 => format!("{}d", s / 86_400),
         s if s % 3600 == 0 => format!("{}h", s / 3600),
         s => format!("{}m", s / 60),

@@ -148,17 +148,20 @@ impl Layout {
     /// `--list`: one line per finding, most severe first.
     fn listed(&self, out: &mut dyn Write, listed: &[crate::findings::plan::Listed]) -> io::Result<()> {
         let kind = listed.iter().map(|f| f.kind.len()).max().unwrap_or(0);
+        let region = listed.iter().map(|f| f.region.len()).max().unwrap_or(0);
+        let count = listed.iter().map(|f| f.count.to_string().len()).max().unwrap_or(0);
         let resource = listed.iter().map(|f| f.resource_type.len() + f.resource.len() + 1).max().unwrap_or(0);
         for f in listed {
             let line = format!(
-                "{band:<8} {sev:>4.1}  {account}{gap}{region:<rw$}  {kind:<kw$}  {res:<resw$}  x{count:<4}  \
+                "{band:<8} {sev:>4.1}  {account}{gap}{region:<rw$}  {kind:<kw$}  {res:<resw$}  x{count:<cw$}  \
                  first {first}  last {last}  {id}  {title}",
+                cw = count,
                 band = f.band.name(),
                 sev = f.severity,
                 account = if self.many { f.account.as_str() } else { "" },
                 gap = if self.many { "  " } else { "" },
                 region = f.region,
-                rw = REGION_WIDTH,
+                rw = region,
                 kind = f.kind,
                 kw = kind,
                 res = format!("{} {}", f.resource_type, f.resource),
@@ -230,7 +233,10 @@ fn detail(r: &RegionReport) -> String {
     if let Some(f) = &r.features {
         parts.push(format!("features: {}", features::compact(f)));
     }
-    parts.extend(r.note.clone());
+    // A region not watched that fails a check: the check's reason says it all.
+    if !(r.in_line == Some(false) && counted(r).is_some_and(|f| !f.watched)) {
+        parts.extend(r.note.clone());
+    }
     if r.in_line == Some(false) {
         parts.push(format!("out of line: {}", r.out_of_line.join(", ")));
     }

@@ -532,7 +532,6 @@ pub fn seed_usage(
     usage: &[(&str, &str, Option<&str>)],
     free_trial: &[(&str, i32)],
 ) {
-    use std::io::{Read, Write};
     let body = serde_json::json!({
         "accountId": account,
         "region": region,
@@ -540,11 +539,17 @@ pub fn seed_usage(
         "freeTrialDays": free_trial.iter().map(|(f, d)| (f.to_string(), serde_json::json!(d))).collect::<serde_json::Map<_, _>>(),
     })
     .to_string();
+    hook("/__gdctl/usage", region, &body);
+}
+
+/// POST to one of the emulator's test hooks (never an AWS path): its answer's body.
+fn hook(path: &str, region: &str, body: &str) -> String {
+    use std::io::{Read, Write};
     let host = moto().url.strip_prefix("http://").unwrap().to_string();
     let mut stream = std::net::TcpStream::connect(&host).unwrap();
     write!(
         stream,
-        "POST /__gdctl/usage HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
          Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/guardduty/aws4_request, SignedHeaders=host, Signature=0\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -553,6 +558,24 @@ pub fn seed_usage(
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.") && response.contains(" 200 "), "{response}");
+    response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+}
+
+/// Seed findings in an account's region through the emulator's test hook
+/// (AWS cannot be asked for a finding of a given age): each a JSON object
+/// as the hook takes it (`type`, `severity`, `firstSeenHoursAgo`, ...).
+/// Returns the findings' ids.
+pub fn seed_findings(account: &str, region: &str, findings: &[serde_json::Value]) -> Vec<String> {
+    let body = serde_json::json!({"accountId": account, "region": region, "findings": findings}).to_string();
+    let answer = hook("/__gdctl/findings", region, &body);
+    let doc: serde_json::Value =
+        serde_json::from_str(answer.trim()).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    doc["findingIds"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+/// A finding for `seed_findings`: its type and severity, the rest defaulted.
+pub fn finding(kind: &str, severity: f64) -> serde_json::Value {
+    serde_json::json!({"type": kind, "severity": severity})
 }
 
 /// `gdctl man` rendered by groff, which must warn of nothing.

@@ -13,6 +13,7 @@ mod docs;
 mod enable;
 mod faults;
 mod features;
+mod findings;
 mod hardening;
 mod interrupt;
 mod network;
