@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # (Not named moto.py: that would shadow the moto package it imports.)
 """Run moto's server on 127.0.0.1 for gdctl's tests, demo and bench, with
-GuardDuty's Organizations and usage operations moto lacks added
-(guardduty_org.py, guardduty_usage.py).
+GuardDuty's Organizations, usage and findings operations moto lacks added
+(guardduty_org.py, guardduty_usage.py, guardduty_findings.py).
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts requests (port 0, the
 default, lets the OS pick a free one). With --exit-on-eof it exits when its
@@ -14,6 +14,7 @@ import logging
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+import guardduty_findings
 import guardduty_org
 import guardduty_usage
 from loopback import serve
@@ -31,6 +32,9 @@ def main() -> None:
     guardduty_org.install(args.admin_detector_delay)
     # Usage and free-trial days, seeded through a test hook (guardduty_usage.py).
     guardduty_usage.install()
+    # Findings (list, get, statistics, samples, archive), seeded through a test
+    # hook too (guardduty_findings.py).
+    guardduty_findings.install()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)

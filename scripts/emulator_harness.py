@@ -1,6 +1,7 @@
 """The emulator in-process, for the emulator's own unittest cases: dummy
-credentials, no metadata probe, moto with the project's additions, on a free
-loopback port. Imported first by each test module."""
+credentials, no metadata probe, moto with the project's additions (Organizations,
+usage and findings: guardduty_org.py, guardduty_usage.py, guardduty_findings.py),
+on a free loopback port. Imported first by each test module."""
 import logging
 import os
 import threading
@@ -15,6 +16,7 @@ os.environ.pop("AWS_PROFILE", None)
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
+import guardduty_findings  # noqa: E402
 import guardduty_org  # noqa: E402
 import guardduty_usage  # noqa: E402
 
@@ -23,6 +25,7 @@ def start() -> str:
     """The emulator's URL; the service creates an administrator's detector at once."""
     guardduty_org.install(admin_detector_delay=0)
     guardduty_usage.install()
+    guardduty_findings.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
