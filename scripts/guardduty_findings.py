@@ -76,8 +76,9 @@ GROUP_BY = ("ACCOUNT", "DATE", "FINDING_TYPE", "RESOURCE", "SEVERITY")
 ORDER_BY = ("ASC", "DESC")
 STATISTIC_TYPES = ("COUNT_BY_SEVERITY",)
 
-# Real GuardDuty finding types, by their usual severity, with a title in the
-# manner of GuardDuty's (the resource's identifier filled in).
+# Real, active GuardDuty finding types with their default severity (the user
+# guide's: High 8, Medium 5, Low 2; "Low*" ones at their usual Low) and a title
+# in the manner of GuardDuty's (the resource's identifier filled in).
 FINDING_TYPES: dict[str, tuple[float, str]] = {
     # EC2
     "Backdoor:EC2/C&CActivity.B!DNS": (8.0, "Command and Control server domain name queried by EC2 instance "
@@ -89,9 +90,10 @@ FINDING_TYPES: dict[str, tuple[float, str]] = {
                                                         "reputation for cryptocurrency-related activity."),
     "Trojan:EC2/DNSDataExfiltration": (8.0, "Data exfiltration through DNS queries from EC2 instance {instance}."),
     "UnauthorizedAccess:EC2/TorClient": (8.0, "EC2 instance {instance} is communicating with a Tor entry node."),
-    "Execution:EC2/MaliciousFile": (8.0, "Malicious file detected on EC2 instance {instance}."),
     "Behavior:EC2/NetworkPortUnusual": (5.0, "Unusual outbound communication on server port 25 from EC2 instance "
                                              "{instance}."),
+    "Backdoor:EC2/Spambot": (5.0, "EC2 instance {instance} is communicating with remote hosts on port 25 in a "
+                                  "manner that may indicate it sends spam."),
     "Recon:EC2/Portscan": (5.0, "EC2 instance {instance} is performing outbound port scans against remote hosts."),
     "UnauthorizedAccess:EC2/MaliciousIPCaller.Custom": (5.0, "EC2 instance {instance} is communicating with an IP "
                                                              "address on a custom threat list."),
@@ -120,9 +122,9 @@ FINDING_TYPES: dict[str, tuple[float, str]] = {
                                                "way."),
     "Impact:S3/MaliciousIPCaller": (8.0, "S3 API that can tamper with data invoked on bucket {bucket} from a known "
                                          "malicious IP address."),
-    "Discovery:S3/MaliciousIPCaller": (5.0, "S3 API used to discover resources invoked on bucket {bucket} from a "
+    "Discovery:S3/MaliciousIPCaller": (8.0, "S3 API used to discover resources invoked on bucket {bucket} from a "
                                             "known malicious IP address."),
-    "UnauthorizedAccess:S3/TorIPCaller": (5.0, "S3 API invoked on bucket {bucket} from a Tor exit node."),
+    "UnauthorizedAccess:S3/TorIPCaller": (8.0, "S3 API invoked on bucket {bucket} from a Tor exit node."),
     "Policy:S3/BucketBlockPublicAccessDisabled": (2.0, "Block Public Access disabled for S3 bucket {bucket} by "
                                                        "{user}."),
     "Stealth:S3/ServerAccessLoggingDisabled": (2.0, "Server access logging disabled for S3 bucket {bucket} by {user}."),
@@ -132,14 +134,15 @@ FINDING_TYPES: dict[str, tuple[float, str]] = {
     "Policy:Kubernetes/AnonymousAccessGranted": (8.0, "Anonymous user granted access to EKS cluster {cluster}."),
     "CredentialAccess:Kubernetes/MaliciousIPCaller": (8.0, "Kubernetes API used to access secrets of EKS cluster "
                                                            "{cluster} invoked from a known malicious IP address."),
+    "CredentialAccess:Kubernetes/SuccessfulAnonymousAccess": (8.0, "Kubernetes API used to access secrets of EKS "
+                                                                   "cluster {cluster} invoked by an unauthenticated "
+                                                                   "user."),
+    "CredentialAccess:Kubernetes/TorIPCaller": (8.0, "Kubernetes API used to access secrets of EKS cluster {cluster} "
+                                                     "invoked from a Tor exit node."),
     "Discovery:Kubernetes/MaliciousIPCaller": (5.0, "Kubernetes API used to discover resources of EKS cluster "
                                                     "{cluster} invoked from a known malicious IP address."),
     "Execution:Kubernetes/ExecInKubeSystemPod": (5.0, "Command executed inside a kube-system pod of EKS cluster "
                                                       "{cluster}."),
-    "PrivilegeEscalation:Kubernetes/PrivilegedContainer": (5.0, "Privileged container launched in EKS cluster "
-                                                                "{cluster}."),
-    "Persistence:Kubernetes/ContainerWithSensitiveMount": (5.0, "Container with a sensitive host path mounted "
-                                                                "launched in EKS cluster {cluster}."),
     "Policy:Kubernetes/ExposedDashboard": (5.0, "Kubernetes dashboard of EKS cluster {cluster} exposed to the "
                                                 "internet."),
     # Runtime Monitoring
