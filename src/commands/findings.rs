@@ -370,3 +370,68 @@ fn unwatched(region: &str, note: &str) -> RegionReport {
     r.note = Some(note.into());
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_guardduty::operation::get_findings_statistics::GetFindingsStatisticsOutput;
+    use aws_sdk_guardduty::operation::list_members::ListMembersOutput;
+    use aws_sdk_guardduty::types::{AccountStatistics, FindingStatistics, Member};
+    use aws_smithy_mocks::mock;
+
+    use super::*;
+    use crate::mocks::client;
+
+    fn accounts_named(
+        req: &aws_sdk_guardduty::operation::get_findings_statistics::GetFindingsStatisticsInput,
+    ) -> usize {
+        req.finding_criteria()
+            .and_then(|c| c.criterion())
+            .and_then(|c| c.get("accountId"))
+            .map_or(0, |c| c.equals().len())
+    }
+
+    fn grouped(ids: impl Iterator<Item = String>) -> GetFindingsStatisticsOutput {
+        let groups = ids.map(|id| AccountStatistics::builder().account_id(id).total_findings(1).build());
+        GetFindingsStatisticsOutput::builder()
+            .finding_statistics(
+                FindingStatistics::builder().set_grouped_by_account(Some(groups.collect())).build(),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn past_a_hundred_accounts_each_is_asked_about_fifty_at_a_time_and_none_is_dropped() {
+        // Without an account criterion the answer is full: 100 groups, no next page.
+        let full = mock!(Client::get_findings_statistics)
+            .match_requests(|req| accounts_named(req) == 0)
+            .then_output(|| grouped((0..100).map(|i| format!("{:012}", 200_000_000_000u64 + i))));
+        let chunked = mock!(Client::get_findings_statistics)
+            .match_requests(|req| (1..=BATCH).contains(&accounts_named(req)))
+            .then_output(|| grouped(["111111111111".to_string()].into_iter()));
+        let members = mock!(Client::list_members).then_output(|| {
+            let m = (0..130).map(|i| {
+                Member::builder()
+                    .account_id(format!("{:012}", 200_000_000_000u64 + i))
+                    .relationship_status("Enabled")
+                    .build()
+            });
+            ListMembersOutput::builder().set_members(Some(m.collect())).build()
+        });
+        let c = client(&[&full, &chunked, &members]);
+        let view =
+            accounts_view(&c, "d", &Query::default(), Band::Medium, "111111111111").await.unwrap().unwrap();
+        assert_eq!(full.num_calls(), 1);
+        // 131 accounts (its own and 130 members) in 3 chunks, for each of 3 bands.
+        assert_eq!(chunked.num_calls(), 9);
+        assert_eq!(view["111111111111"], BandCounts { critical: 3, high: 3, medium: 3, low: 0 });
+    }
+
+    #[tokio::test]
+    async fn an_account_alone_with_its_findings_needs_one_call() {
+        let own = mock!(Client::get_findings_statistics)
+            .then_output(|| grouped(["111111111111".to_string()].into_iter()));
+        let c = client(&[&own]);
+        assert_eq!(accounts_view(&c, "d", &Query::default(), Band::Low, "111111111111").await.unwrap(), None);
+        assert_eq!(own.num_calls(), 1);
+    }
+}
