@@ -6,10 +6,10 @@ use std::rc::Rc;
 
 use crate::accounts::{self, Opened, Role};
 use crate::cli::{
-    ArchiveArgs, Cli, Command, DisableArgs, FindingsAction, OrgCommand, OutputFormat, SampleArgs, Selection,
-    StatusArgs, UsageArgs,
+    ApplyArgs, ArchiveArgs, Cli, Command, DisableArgs, FindingsAction, OrgCommand, OutputFormat, SampleArgs,
+    Selection, StatusArgs, UsageArgs,
 };
-use crate::commands::{disable, enable, findings, org, status, usage, Accounts, Context};
+use crate::commands::{apply, disable, enable, findings, org, status, usage, Accounts, Context};
 use crate::error::SetupError;
 use crate::features::{self, Wanted};
 use crate::output::Printer;
@@ -27,6 +27,7 @@ enum Intent<'a> {
     Findings(findings::Run),
     Sample(&'a SampleArgs),
     Archive(&'a ArchiveArgs),
+    Apply(crate::settings_file::Settings, &'a ApplyArgs),
     Org(&'a OrgCommand, Option<Wanted>),
 }
 
@@ -49,6 +50,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
             Some(FindingsAction::Sample(a)) => Intent::Sample(a),
             Some(FindingsAction::Archive(a)) => Intent::Archive(a),
         },
+        Command::Apply(args) => Intent::Apply(crate::settings_file::read(&args.file)?, args),
         Command::Org(cmd) => Intent::Org(
             cmd,
             match cmd {
@@ -176,6 +178,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         Intent::Findings(run) => findings::run(&ctx, run, &mut printer).await,
         Intent::Sample(args) => findings::sample(&ctx, args, &mut printer).await,
         Intent::Archive(args) => findings::archive(&ctx, args, &mut printer).await,
+        Intent::Apply(settings, args) => apply::run(&ctx, settings, args, &mut printer).await,
         Intent::Org(cmd, features) => {
             let accounts = org_accounts.expect("listed for every org command")?;
             let admin = match cmd {

@@ -140,6 +140,7 @@ impl Command {
                 Some(FindingsAction::Sample(s)) => &s.select,
                 Some(FindingsAction::Archive(s)) => &s.select,
             }),
+            Command::Apply(a) => Some(&a.select),
             Command::Org(_) | Command::Completions { .. } | Command::Man { .. } => None,
         }
     }
@@ -235,6 +236,12 @@ pub enum Command {
     /// is `not watched`, never clean. Run with a delegated administrator's
     /// credentials, its members' findings are counted per account too.
     Findings(FindingsArgs),
+    /// Converge a settings file (TOML) in every target region: the detector,
+    /// suppression rules, trusted IP and threat lists, and the findings export.
+    ///
+    /// Sections left out of the file are neither read nor changed. See
+    /// examples/guardduty.toml for the format.
+    Apply(ApplyArgs),
     /// AWS Organizations: a delegated GuardDuty administrator, auto-enable and
     /// members, in every region (run with the management account's credentials).
     #[command(subcommand)]
@@ -415,6 +422,30 @@ pub struct FindingsArgs {
     /// not gated), or where a region is not watched.
     #[arg(long, value_name = "BAND=DURATION,...", value_parser = MaxAge::parse)]
     pub max_age: Option<MaxAge>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The settings file (TOML).
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+
+    #[command(flatten)]
+    pub select: Selection,
+
+    /// Read only: print per region what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Change nothing; exit 3 where anything differs from the file (or the
+    /// export does not publish), naming what.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+
+    /// Activate every list of the file again, so GuardDuty reads its file
+    /// anew (it does not notice a changed file behind an unchanged location).
+    #[arg(long, conflicts_with = "check")]
+    pub reload_lists: bool,
 }
 
 #[derive(Debug, Subcommand)]

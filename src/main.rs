@@ -8,12 +8,15 @@ mod converge;
 mod detectors;
 mod docs;
 mod error;
+mod export;
 mod fanout;
 mod features;
+mod filters;
 mod findings;
 mod http;
 mod interrupt;
 mod limits;
+mod lists;
 #[cfg(test)]
 mod mocks;
 mod org_plan;
@@ -26,6 +29,7 @@ mod regions;
 mod report;
 mod session;
 mod settings;
+mod settings_file;
 mod tags;
 mod usage;
 

@@ -1,6 +1,7 @@
 //! One file per command. Each turns its arguments into per-region work; the
 //! accounts, the fan-out, the clients and the report are shared here.
 
+pub mod apply;
 pub mod disable;
 pub mod enable;
 pub mod findings;

@@ -1,0 +1,4 @@
+//! The findings export (publishing destination): the pure decision (plan.rs) beside its calls (calls.rs).
+
+pub mod calls;
+pub mod plan;
