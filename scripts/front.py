@@ -34,7 +34,8 @@ or by region and service (`--fault us-east-1/ec2=403`):
                               as STS does above its per-account rate (GET /__front/stats
                               says how many it throttled, and `assume_role_peak`: the most
                               AssumeRole calls that arrived within any 0.75 s, a second less
-                              the loopback's jitter)
+                              the loopback's jitter; `guardduty_calls` lists every GuardDuty
+                              request as `METHOD /path`, for tests that count writes)
 
   --delays FILE               JSON {"home": "...", "service_ms": 20, "rtt_ms": {REGION: MS}}:
                               every request takes service_ms + rtt_ms[REGION] (times --scale)
@@ -89,6 +90,9 @@ class Front:
         self.sts_rate = sts_rate
         self.second, self.in_second = 0, 0  # AssumeRole calls in the current second
         self.throttled = 0
+        # Every GuardDuty request, `METHOD /path`, in arrival order (GET /__front/stats).
+        self.calls = []
+        self.calls_lock = threading.Lock()
         self.assume_role_times = []  # monotonic arrival time of every AssumeRole call
         self.call_faults = list(call_faults)  # (method, compiled path pattern, spec)
 
@@ -147,8 +151,11 @@ def make_handler(front):
             body = self.rfile.read(length) if length else b""
             if self.path == "/__front/stats":
                 # For tests: how many calls the front throttled.
+                with front.calls_lock:
+                    calls = list(front.calls)
                 payload = json.dumps({"throttled": front.throttled,
-                                      "assume_role_peak": front.assume_role_peak()}).encode()
+                                      "assume_role_peak": front.assume_role_peak(),
+                                      "guardduty_calls": calls}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -157,6 +164,9 @@ def make_handler(front):
                 return
             m = SCOPE.search(self.headers.get("Authorization", ""))
             region, service = (m.group(1), m.group(2)) if m else ("", "")
+            if service == "guardduty":
+                with front.calls_lock:
+                    front.calls.append(f"{self.command} {urllib.parse.urlsplit(self.path).path}")
             started = time.monotonic()
             answer = self.fault(region, service, body)
             if answer == "hang-after-write":

@@ -286,12 +286,14 @@ fn condition(v: &Spanned<toml::Value>) -> Result<Condition, Failure> {
                     "lte" => c.less_than_or_equal = Some(number(value)?),
                     "matches" => c.matches = strings(value)?,
                     "not_matches" => c.not_matches = strings(value)?,
-                    other => return Err(at(
-                        v,
-                        format!(
+                    other => {
+                        return Err(at(
+                            v,
+                            format!(
                             "`{other}` is not an operator (eq, neq, gt, gte, lt, lte, matches, not_matches)"
                         ),
-                    )),
+                        ))
+                    }
                 }
             }
             if c.is_empty() {

@@ -2,8 +2,6 @@
 //! out credentials of the account in the role ARN), each account's state read
 //! with that account's own credentials.
 
-use std::io::Write;
-
 use crate::common::*;
 
 const TWO: &str = "eu-west-1,eu-west-2";
@@ -237,24 +235,12 @@ fn role_assumptions_are_paced_below_the_sts_rate() {
         w.json(&["status", "--accounts", &list, "--regions", "eu-west-1", "--assume-role-rate", "10"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["summary"]["accounts"], 30);
-    let stats: serde_json::Value = ureq_get(&format!("{}/__front/stats", front.url));
+    let stats: serde_json::Value = get_json(&format!("{}/__front/stats", front.url));
     assert_eq!(stats["throttled"], 0, "paced: STS never had to throttle");
     // A ceiling over any second, not only on average (a burst of half the
     // rate on top of it made 15 in the first second).
     let peak = stats["assume_role_peak"].as_u64().unwrap();
     assert!((1..=10).contains(&peak), "{peak} AssumeRole calls within 0.75 s");
-}
-
-/// A GET on loopback with the standard library, for the front's stats.
-fn ureq_get(url: &str) -> serde_json::Value {
-    use std::io::Read;
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap()
 }
 
 #[test]

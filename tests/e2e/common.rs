@@ -542,8 +542,41 @@ pub fn seed_usage(
     hook("/__gdctl/usage", region, &body);
 }
 
+/// A GET on loopback with the standard library (the front's stats): the JSON answer.
+pub fn get_json(url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+}
+
+/// The GuardDuty writes (POST, PUT, DELETE) a front passed on, as `METHOD /path`;
+/// the reads that are POSTs (GetFindings and its kin) left out.
+pub fn guardduty_writes(front: &Server) -> Vec<String> {
+    let stats = get_json(&format!("{}/__front/stats", front.url));
+    let reads = [
+        "/findings",
+        "/findings/get",
+        "/findings/statistics",
+        "/usage/statistics",
+        "/freeTrial/daysRemaining",
+    ];
+    stats["guardduty_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .filter(|c| !c.starts_with("GET "))
+        .filter(|c| !(c.starts_with("POST ") && reads.iter().any(|r| c.ends_with(r))))
+        .collect()
+}
+
 /// POST to one of the emulator's test hooks (never an AWS path): its answer's body.
-fn hook(path: &str, region: &str, body: &str) -> String {
+pub fn hook(path: &str, region: &str, body: &str) -> String {
     use std::io::{Read, Write};
     let host = moto().url.strip_prefix("http://").unwrap().to_string();
     let mut stream = std::net::TcpStream::connect(&host).unwrap();

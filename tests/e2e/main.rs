@@ -6,6 +6,7 @@ mod bench;
 
 mod account;
 mod accounts;
+mod apply;
 mod config;
 mod deadlines;
 mod disable;
