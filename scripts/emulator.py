@@ -2,7 +2,9 @@
 # (Not named moto.py: that would shadow the moto package it imports.)
 """Run moto's server on 127.0.0.1 for gdctl's tests, demo and bench, with
 GuardDuty's Organizations, usage and findings operations moto lacks added
-(guardduty_org.py, guardduty_usage.py, guardduty_findings.py).
+(guardduty_org.py, guardduty_usage.py, guardduty_findings.py), and the settings
+a settings file converges -- filters, IP sets, threat intel sets, publishing
+destinations -- as the API reference has them (guardduty_settings.py).
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts requests (port 0, the
 default, lets the OS pick a free one). With --exit-on-eof it exits when its
@@ -16,6 +18,7 @@ from werkzeug.serving import make_server
 
 import guardduty_findings
 import guardduty_org
+import guardduty_settings
 import guardduty_usage
 from loopback import serve
 
@@ -35,6 +38,10 @@ def main() -> None:
     # Findings (list, get, statistics, samples, archive), seeded through a test
     # hook too (guardduty_findings.py).
     guardduty_findings.install()
+    # Filters (replacing moto's), IP sets, threat intel sets and publishing
+    # destinations, with a test hook that sets a destination's status
+    # (guardduty_settings.py).
+    guardduty_settings.install()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)

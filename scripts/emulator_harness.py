@@ -1,7 +1,8 @@
 """The emulator in-process, for the emulator's own unittest cases: dummy
 credentials, no metadata probe, moto with the project's additions (Organizations,
-usage and findings: guardduty_org.py, guardduty_usage.py, guardduty_findings.py),
-on a free loopback port. Imported first by each test module."""
+usage, findings and settings: guardduty_org.py, guardduty_usage.py,
+guardduty_findings.py, guardduty_settings.py), on a free loopback port. Imported
+first by each test module."""
 import logging
 import os
 import threading
@@ -18,6 +19,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 import guardduty_findings  # noqa: E402
 import guardduty_org  # noqa: E402
+import guardduty_settings  # noqa: E402
 import guardduty_usage  # noqa: E402
 
 
@@ -26,6 +28,7 @@ def start() -> str:
     guardduty_org.install(admin_detector_delay=0)
     guardduty_usage.install()
     guardduty_findings.install()
+    guardduty_settings.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
