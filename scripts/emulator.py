@@ -4,7 +4,8 @@
 GuardDuty's Organizations, usage and findings operations moto lacks added
 (guardduty_org.py, guardduty_usage.py, guardduty_findings.py), and the settings
 a settings file converges -- filters, IP sets, threat intel sets, publishing
-destinations -- as the API reference has them (guardduty_settings.py).
+destinations -- as the API reference has them (guardduty_settings.py), and
+tagging a detector (guardduty_tags.py).
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts requests (port 0, the
 default, lets the OS pick a free one). With --exit-on-eof it exits when its
@@ -19,6 +20,7 @@ from werkzeug.serving import make_server
 import guardduty_findings
 import guardduty_org
 import guardduty_settings
+import guardduty_tags
 import guardduty_usage
 from loopback import serve
 
@@ -42,6 +44,8 @@ def main() -> None:
     # destinations, with a test hook that sets a destination's status
     # (guardduty_settings.py).
     guardduty_settings.install()
+    # TagResource, UntagResource, ListTagsForResource for detectors.
+    guardduty_tags.install()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     app = DomainDispatcherApplication(create_backend_app)

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server  # noqa: E402
 import guardduty_findings  # noqa: E402
 import guardduty_org  # noqa: E402
 import guardduty_settings  # noqa: E402
+import guardduty_tags  # noqa: E402
 import guardduty_usage  # noqa: E402
 
 
@@ -29,6 +30,7 @@ def start() -> str:
     guardduty_usage.install()
     guardduty_findings.install()
     guardduty_settings.install()
+    guardduty_tags.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
