@@ -206,6 +206,22 @@ fn tags_go_on_new_detectors() {
 }
 
 #[test]
+fn an_existing_detector_gets_the_tags_it_lacks_and_keeps_its_others() {
+    let w = World::new();
+    w.gdctl(&["enable", "--regions", "eu-north-1", "--tag", "owner=them"]).assert().code(0);
+    let (code, doc) = w.json(&["enable", "--regions", "eu-north-1", "--tag", "team=sec"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(by_region(&doc)["eu-north-1"]["changes"], serde_json::json!(["+tag:team=sec"]));
+    assert_eq!(
+        tags(&w, "eu-north-1"),
+        BTreeMap::from([("owner".to_string(), "them".to_string()), ("team".to_string(), "sec".to_string())])
+    );
+    // Again: nothing to add.
+    let (_, doc) = w.json(&["enable", "--regions", "eu-north-1", "--tag", "team=sec"]);
+    assert_eq!(by_region(&doc)["eu-north-1"]["outcome"], "unchanged", "{doc:#}");
+}
+
+#[test]
 fn only_tagged_deletes_ours_and_keeps_theirs() {
     let w = World::new();
     w.gdctl(&["enable", "--regions", "eu-west-1", "--tag", "team=sec"]).assert().success();
