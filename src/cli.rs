@@ -266,9 +266,6 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct EnableArgs {
-    #[command(flatten)]
-    pub select: Selection,
-
     /// How often findings are published.
     #[arg(long, value_enum)]
     pub frequency: Option<Frequency>,
@@ -295,13 +292,14 @@ pub struct EnableArgs {
     /// Read only: print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Args)]
 pub struct DisableArgs {
-    #[command(flatten)]
-    pub select: Selection,
-
     /// Suspend the detector instead of deleting it (findings and settings are
     /// kept; `gdctl enable` resumes it).
     #[arg(long)]
@@ -319,13 +317,14 @@ pub struct DisableArgs {
     /// Read only: print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    #[command(flatten)]
-    pub select: Selection,
-
     /// Exit 3 unless every target region is ENABLED (and runs --frequency, and
     /// has exactly --features, if given).
     #[arg(long)]
@@ -342,13 +341,14 @@ pub struct StatusArgs {
     /// With --check --features runtime-monitoring: the agents that must be managed.
     #[arg(long, value_delimiter = ',', value_name = "AGENT,...", requires = "features", value_parser = agents_hint())]
     pub runtime_agents: Vec<String>,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Args)]
 pub struct UsageArgs {
-    #[command(flatten)]
-    pub select: Selection,
-
     /// How each region's cost is broken down: by plan (as --features names
     /// them), by account (an administrator's members too), or the most
     /// expensive resources.
@@ -367,6 +367,10 @@ pub struct UsageArgs {
     /// With --max-usd: hold each region to the budget, not the run's total.
     #[arg(long, requires = "max_usd")]
     pub per_region: bool,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Args)]
@@ -374,9 +378,6 @@ pub struct UsageArgs {
 pub struct FindingsArgs {
     #[command(subcommand)]
     pub action: Option<FindingsAction>,
-
-    #[command(flatten)]
-    pub select: Selection,
 
     /// The lowest severity band counted and shown: low (1.0-3.9), medium
     /// (4.0-6.9), high (7.0-8.9), critical (9.0-10.0).
@@ -408,20 +409,25 @@ pub struct FindingsArgs {
     #[arg(long, value_name = "N", requires = "list", value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub limit: Option<u32>,
 
-    /// Exit 3 where any active finding at or above --fail-on exists, or a
+    /// Exit 3 where any counted finding at or above --fail-on exists, or a
     /// region is not watched.
     #[arg(long)]
     pub check: bool,
 
-    /// With --check: the lowest band that fails it [default: high].
-    #[arg(long, value_enum, value_name = "BAND", requires = "check", conflicts_with = "max_age")]
+    /// With --check: the lowest band that fails it [default: high, or
+    /// --severity if higher].
+    #[arg(long, value_enum, value_name = "BAND", requires = "check")]
     pub fail_on: Option<Band>,
 
-    /// The aging gate: exit 3 only for findings first seen longer ago than
-    /// their band allows (`high=1d,medium=7d,low=30d`; bands not named are
-    /// not gated), or where a region is not watched.
+    /// The aging gate: exit 3 for findings first seen longer ago than their
+    /// band allows (`high=1d,medium=7d,low=30d`; bands not named are not
+    /// gated), or where a region is not watched. With --check, either fails.
     #[arg(long, value_name = "BAND=DURATION,...", value_parser = MaxAge::parse)]
     pub max_age: Option<MaxAge>,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Args)]
@@ -429,9 +435,6 @@ pub struct ApplyArgs {
     /// The settings file (TOML).
     #[arg(value_name = "FILE")]
     pub file: std::path::PathBuf,
-
-    #[command(flatten)]
-    pub select: Selection,
 
     /// Read only: print per region what would change, and change nothing.
     #[arg(long)]
@@ -446,6 +449,10 @@ pub struct ApplyArgs {
     /// anew (it does not notice a changed file behind an unchanged location).
     #[arg(long, conflicts_with = "check")]
     pub reload_lists: bool,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Subcommand)]
@@ -460,9 +467,6 @@ pub enum FindingsAction {
 
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    #[command(flatten)]
-    pub select: Selection,
-
     /// The finding types to make one sample of each (comma separated)
     /// [default: every type GuardDuty has].
     #[arg(long, value_delimiter = ',', value_name = "TYPE,...", value_parser = parse_finding_type)]
@@ -471,13 +475,14 @@ pub struct SampleArgs {
     /// Read only: print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {
-    #[command(flatten)]
-    pub select: Selection,
-
     /// Archive the sample findings (the only kind gdctl archives).
     #[arg(long, required = true)]
     pub samples: bool,
@@ -485,6 +490,10 @@ pub struct ArchiveArgs {
     /// Read only: print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    // Last: the heading it sets (Accounts) would cover the flags after it.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 fn parse_finding_type(s: &str) -> Result<String, String> {

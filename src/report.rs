@@ -68,8 +68,10 @@ pub struct RegionReport {
 pub struct RegionFindings {
     /// False without a detector or with a suspended one: never "no findings".
     pub watched: bool,
-    pub counts: BandCounts,
-    pub total: u64,
+    /// Null where nothing was counted (no detector; `sample` and `archive`).
+    /// A suspended detector's findings are counted, and left out of the totals.
+    pub counts: Option<BandCounts>,
+    pub total: Option<u64>,
     /// An administrator's view (one account run): the findings per account,
     /// its members' and its own, when any member has some.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -104,20 +106,36 @@ pub struct FindingsTotals {
     pub more: Option<u64>,
 }
 
+impl RegionFindings {
+    /// The findings counted, none where nothing was.
+    pub fn bands(&self) -> BandCounts {
+        self.counts.unwrap_or_default()
+    }
+
+    pub fn found(&self) -> u64 {
+        self.total.unwrap_or(0)
+    }
+}
+
 impl FindingsTotals {
     pub fn of(regions: &[RegionReport], severity: Option<Band>) -> FindingsTotals {
         let mut t = FindingsTotals { severity, ..FindingsTotals::default() };
         for r in regions.iter().filter(|r| !r.is_failure()) {
             let Some(f) = &r.findings else { continue };
-            t.counts.merge(&f.counts);
-            t.total += f.total;
-            match (f.watched, f.total) {
-                (false, _) => t.regions_not_watched += 1,
+            // A region not watched is counted apart: its line shows what a
+            // suspended detector still holds, the totals are of watched regions.
+            match (f.watched, f.found()) {
+                (false, _) => {
+                    t.regions_not_watched += 1;
+                    continue;
+                }
                 (true, 0) => t.regions_without += 1,
                 (true, _) => t.regions_with_findings += 1,
             }
+            t.counts.merge(&f.bands());
+            t.total += f.found();
             if f.accounts.is_empty() {
-                t.accounts.entry(r.account.clone()).or_default().merge(&f.counts);
+                t.accounts.entry(r.account.clone()).or_default().merge(&f.bands());
             }
             for (account, counts) in &f.accounts {
                 t.accounts.entry(account.clone()).or_default().merge(counts);

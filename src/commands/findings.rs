@@ -53,14 +53,37 @@ pub fn checked(args: &FindingsArgs) -> Result<Run, SetupError> {
         )));
     }
     let now = now_ms();
-    let gate = match (&args.max_age, args.check) {
-        (Some(ages), _) => Gate::MaxAge(ages.clone()),
-        (None, true) => Gate::FailOn(args.fail_on.unwrap_or(Band::High)),
-        (None, false) => Gate::None,
+    let invalid = |m: String| Err(SetupError::Invalid(m));
+    // A gate on what is not counted would pass on what it never saw.
+    if let Some(band) = args.fail_on.filter(|b| *b < args.severity) {
+        return invalid(format!(
+            "--fail-on {} is below --severity {}: the findings it would fail on are not counted",
+            band.name(),
+            args.severity.name()
+        ));
+    }
+    if let Some(band) = args.max_age.as_ref().and_then(|m| m.0.keys().find(|b| **b < args.severity)) {
+        return invalid(format!(
+            "--max-age names {}, below --severity {}: the findings it would gate are not counted",
+            band.name(),
+            args.severity.name()
+        ));
+    }
+    if let (Some(_), Some(_)) = (&args.max_age, args.since) {
+        return invalid(
+            "--since leaves out the findings not updated lately, which are the ones --max-age is about: \
+             use one or the other"
+                .into(),
+        );
+    }
+    // `--check` fails on high and above, or from --severity up if that is higher.
+    let gate = Gate {
+        fail_on: args.check.then(|| args.fail_on.unwrap_or(Band::High.max(args.severity))),
+        max_age: args.max_age.clone(),
     };
-    let cutoffs = match &gate {
-        Gate::MaxAge(ages) => ages.0.iter().map(|(b, d)| (*b, ago(now, *d))).collect(),
-        _ => Vec::new(),
+    let cutoffs = match &gate.max_age {
+        Some(ages) => ages.0.iter().map(|(b, d)| (*b, ago(now, *d))).collect(),
+        None => Vec::new(),
     };
     let mut types = args.types.clone();
     types.dedup();
@@ -97,8 +120,8 @@ pub async fn run(ctx: &Context<'_>, run: &Run, printer: &mut Printer<'_>) -> Rep
                         (false, _) => Err("no detector"),
                     };
                     let aged = f.aged.unwrap_or_default();
-                    let reasons = gate_reasons(&run.gate, watched, &f.counts, &aged);
-                    if run.gate != Gate::None {
+                    let reasons = gate_reasons(&run.gate, watched, &f.bands(), &aged);
+                    if run.gate.is_on() {
                         r.in_line = Some(reasons.is_empty());
                         r.out_of_line = reasons;
                     }
@@ -140,15 +163,7 @@ async fn region(job: &Job, run: &Run, members: bool, top: &RefCell<Top>) -> Regi
     }
     let all = query.criteria((None, None), None, None);
     let shown = query.criteria(Query::from_band(run.min), None, None);
-    let status = async {
-        let d = client
-            .get_detector()
-            .detector_id(id)
-            .send()
-            .await
-            .map_err(|e| calls::denied("GetDetector", RegionError::from_sdk(&e)))?;
-        Ok::<_, RegionError>(d.status() == Some(&DetectorStatus::Enabled))
-    };
+    let status = enabled(client, id);
     let per_account: OptionFuture<_> =
         members.then(|| accounts_view(client, id, &query, run.min, &job.account)).into();
     let aged = try_join_all(run.cutoffs.iter().map(|(band, cutoff)| {
@@ -183,8 +198,8 @@ async fn region(job: &Job, run: &Run, members: bool, top: &RefCell<Top>) -> Regi
     }
     r.findings = Some(RegionFindings {
         watched: enabled,
-        total: counts.total(),
-        counts,
+        total: Some(counts.total()),
+        counts: Some(counts),
         accounts: per_account.flatten().unwrap_or_default(),
         aged: (!run.cutoffs.is_empty()).then(|| {
             let mut a = BandCounts::default();
@@ -276,19 +291,30 @@ pub async fn sample(ctx: &Context<'_>, args: &SampleArgs, printer: &mut Printer<
         };
         let mut r = RegionReport::new(region, Outcome::Created);
         r.detector_id = Some(id.clone());
-        if dry_run {
-            r.note = Some(format!("would make {made}"));
-            return r;
-        }
-        if let Err(e) = calls::create_samples(&job.client, &id, types, &job.sent).await {
+        // Whether the detector is on, beside the write: a suspended one takes
+        // samples, but nothing watches the region.
+        let status = enabled(&job.client, &id);
+        let write = async {
+            match dry_run {
+                true => Ok(()),
+                false => calls::create_samples(&job.client, &id, types, &job.sent).await,
+            }
+        };
+        let (enabled, written) = futures::join!(status, write);
+        if let Err(e) = written.and(enabled.as_ref().map(drop).map_err(Clone::clone)) {
             let mut r = RegionReport::failed(region, e);
             r.detector_id = Some(id);
             mark_unknown(&mut r, &job.sent);
             return r;
         }
-        r.note = Some(format!("made {made}"));
-        r.findings =
-            Some(RegionFindings { watched: true, samples: (n > 0).then_some(n), ..Default::default() });
+        let watched = enabled.unwrap_or(false);
+        let mut note = format!("{} {made}", if dry_run { "would make" } else { "made" });
+        if !watched {
+            note.push_str("; the detector is suspended, so nothing watches this region");
+            r.status = Some(State::Suspended);
+        }
+        r.note = Some(note);
+        r.findings = Some(RegionFindings { watched, samples: (n > 0).then_some(n), ..Default::default() });
         r
     })
     .await
@@ -299,6 +325,9 @@ pub async fn sample(ctx: &Context<'_>, args: &SampleArgs, printer: &mut Printer<
 /// archived: a real finding is never archived by it.
 pub async fn archive(ctx: &Context<'_>, args: &ArchiveArgs, printer: &mut Printer<'_>) -> Report {
     let dry_run = args.dry_run;
+    // Run alone, an administrator archives its members' samples too (only it
+    // may); with many accounts each archives its own.
+    let own_only = !matches!(ctx.accounts, Accounts::One(_));
     ctx.each_region("findings archive", dry_run, Some(printer), |job: Job| async move {
         let region = job.region.as_str();
         let Some(id) = detector_or_report(&job).await else {
@@ -311,16 +340,20 @@ pub async fn archive(ctx: &Context<'_>, args: &ArchiveArgs, printer: &mut Printe
         let mut criteria: Criteria = BTreeMap::new();
         criteria.insert("service.additionalInfo.sample", Cond { eq: vec!["true".into()], ..Cond::default() });
         criteria.insert("service.archived", Cond { eq: vec!["false".into()], ..Cond::default() });
-        criteria.insert("accountId", Cond { eq: vec![job.account.clone()], ..Cond::default() });
+        if own_only {
+            criteria.insert("accountId", Cond { eq: vec![job.account.clone()], ..Cond::default() });
+        }
         let failed = |e: RegionError, sent: &crate::fanout::WriteSent| {
             let mut r = RegionReport::failed(region, e);
             r.detector_id = Some(id.clone());
             mark_unknown(&mut r, sent);
             r
         };
-        let ids = match samples_only(&job.client, &id, &criteria).await {
-            Ok(ids) => ids,
-            Err(e) => return failed(e, &job.sent),
+        let (ids, enabled) =
+            futures::join!(samples_only(&job.client, &id, &criteria), enabled(&job.client, &id));
+        let (ids, watched) = match (ids, enabled) {
+            (Ok(ids), Ok(on)) => (ids, on),
+            (Err(e), _) | (_, Err(e)) => return failed(e, &job.sent),
         };
         let n = ids.len() as u64;
         let outcome = if n == 0 { Outcome::Unchanged } else { Outcome::Updated };
@@ -337,10 +370,21 @@ pub async fn archive(ctx: &Context<'_>, args: &ArchiveArgs, printer: &mut Printe
                 return failed(e, &job.sent);
             }
         }
-        r.findings = Some(RegionFindings { watched: true, samples: Some(n), ..Default::default() });
+        r.findings = Some(RegionFindings { watched, samples: Some(n), ..Default::default() });
         r
     })
     .await
+}
+
+/// Whether the region's detector is on (GetDetector).
+async fn enabled(client: &Client, detector: &str) -> Result<bool, RegionError> {
+    client
+        .get_detector()
+        .detector_id(detector)
+        .send()
+        .await
+        .map(|d| d.status() == Some(&DetectorStatus::Enabled))
+        .map_err(|e| calls::denied("GetDetector", RegionError::from_sdk(&e)))
 }
 
 /// The sample findings' ids, each read back (GetFindings) and kept only if
@@ -368,6 +412,7 @@ fn unwatched(region: &str, note: &str) -> RegionReport {
     let mut r = RegionReport::new(region, Outcome::NotEnabled);
     r.status = Some(State::NotEnabled);
     r.note = Some(note.into());
+    r.findings = Some(RegionFindings::default());
     r
 }
 

@@ -208,30 +208,45 @@ fn is_sample(info: &aws_sdk_guardduty::types::ServiceAdditionalInfo) -> bool {
         .is_some_and(|s| s == serde_json::Value::Bool(true) || s == "true")
 }
 
-/// The resource's type and the id a person acts on.
+/// The resource's type and the id a person acts on: chosen by the type, as a
+/// finding about a bucket carries the access key that touched it too.
 fn acted_on(r: &Resource) -> (String, String) {
     let kind = r.resource_type().unwrap_or("").to_string();
-    let id = if let Some(k) = r.access_key_details() {
-        match (k.access_key_id(), k.user_name()) {
+    let key = || {
+        r.access_key_details().map(|k| match (k.access_key_id(), k.user_name()) {
             (Some(key), Some(user)) => format!("{key} ({user})"),
             (Some(key), None) => key.to_string(),
             (None, user) => user.unwrap_or("").to_string(),
-        }
-    } else if let Some(i) = r.instance_details().and_then(|i| i.instance_id()) {
-        i.to_string()
-    } else if let Some(names) = Some(r.s3_bucket_details()).filter(|b| !b.is_empty()) {
-        names.iter().filter_map(|b| b.name()).collect::<Vec<_>>().join(",")
-    } else if let Some(name) = r.eks_cluster_details().and_then(|e| e.name()) {
-        name.to_string()
-    } else if let Some(name) = r.ecs_cluster_details().and_then(|e| e.name()) {
-        name.to_string()
-    } else if let Some(name) = r.lambda_details().and_then(|l| l.function_name()) {
-        name.to_string()
-    } else if let Some(name) = r.rds_db_instance_details().and_then(|d| d.db_instance_identifier()) {
-        name.to_string()
-    } else {
-        String::new()
+        })
     };
+    let buckets = || {
+        let names: Vec<&str> = r.s3_bucket_details().iter().filter_map(|b| b.name()).collect();
+        (!names.is_empty()).then(|| names.join(","))
+    };
+    let instance = || r.instance_details().and_then(|i| i.instance_id()).map(str::to_string);
+    let eks = || r.eks_cluster_details().and_then(|e| e.name()).map(str::to_string);
+    let ecs = || r.ecs_cluster_details().and_then(|e| e.name()).map(str::to_string);
+    let lambda = || r.lambda_details().and_then(|l| l.function_name()).map(str::to_string);
+    let rds = || r.rds_db_instance_details().and_then(|d| d.db_instance_identifier()).map(str::to_string);
+    let by_kind = match kind.as_str() {
+        "AccessKey" => key(),
+        "S3Bucket" | "S3Object" => buckets(),
+        "Instance" | "EC2Instance" => instance(),
+        "EKSCluster" => eks(),
+        "ECSCluster" | "Container" => ecs(),
+        "Lambda" => lambda(),
+        "RDSDBInstance" => rds(),
+        _ => None,
+    };
+    let id = by_kind
+        .or_else(buckets)
+        .or_else(instance)
+        .or_else(eks)
+        .or_else(ecs)
+        .or_else(lambda)
+        .or_else(rds)
+        .or_else(key)
+        .unwrap_or_default();
     (printable(kind), printable(id))
 }
 
@@ -315,7 +330,17 @@ pub async fn archive(
             .set_finding_ids(Some(batch.to_vec()))
             .send()
             .await
-            .map_err(|e| denied("ArchiveFindings", RegionError::from_sdk(&e)))?;
+            .map_err(|e| {
+                let mut e = denied("ArchiveFindings", RegionError::from_sdk(&e));
+                // A member's findings are archived by its administrator.
+                if e.code == "BadRequestException" && e.message.contains("administrator") {
+                    e.hint = Some(std::borrow::Cow::Borrowed(
+                        "run `gdctl findings archive --samples` with the administrator's credentials: \
+                         it archives its members' samples too",
+                    ));
+                }
+                e
+            })?;
         sent.answered([format!("archived {}", batch.len())]);
     }
     Ok(())

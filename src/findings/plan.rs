@@ -192,27 +192,67 @@ impl MaxAge {
     }
 }
 
-/// What the run gates on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Gate {
-    None,
-    /// `--check [--fail-on BAND]`: any active finding in that band or above.
-    FailOn(Band),
-    /// `--max-age`: findings first seen longer ago than their band allows.
-    MaxAge(MaxAge),
+/// What the run gates on: `--check [--fail-on BAND]`, any counted finding
+/// in that band or above; `--max-age`, findings first seen longer ago than
+/// their band allows. Both may be given: either fails the region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gate {
+    pub fail_on: Option<Band>,
+    pub max_age: Option<MaxAge>,
 }
+
+impl Gate {
+    pub fn is_on(&self) -> bool {
+        self.fail_on.is_some() || self.max_age.is_some()
+    }
+}
+
+/// The threat purposes GuardDuty's finding types begin with (the user
+/// guide's "Finding format"); types are matched exactly, case and all.
+pub const PURPOSES: [&str; 19] = [
+    "AttackSequence",
+    "Backdoor",
+    "Behavior",
+    "CredentialAccess",
+    "CryptoCurrency",
+    "DefenseEvasion",
+    "Discovery",
+    "Execution",
+    "Exfiltration",
+    "Impact",
+    "InitialAccess",
+    "PenTest",
+    "Persistence",
+    "Policy",
+    "PrivilegeEscalation",
+    "Recon",
+    "Stealth",
+    "Trojan",
+    "UnauthorizedAccess",
+];
 
 /// A finding type as GuardDuty spells them: `ThreatPurpose:ResourceType/ThreatFamily.Variant!Artifact`.
 pub fn check_type(t: &str) -> Result<(), String> {
     let ok = |part: &str, extra: &str| {
         !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
     };
-    match t.split_once(':').and_then(|(purpose, rest)| Some((purpose, rest.split_once('/')?))) {
-        Some((purpose, (resource, family))) if ok(purpose, "") && ok(resource, "") && ok(family, ".!&_-") => Ok(()),
-        _ => Err(format!(
+    let shape = t.split_once(':').and_then(|(purpose, rest)| Some((purpose, rest.split_once('/')?)));
+    let Some((purpose, (resource, family))) =
+        shape.filter(|(p, (r, f))| ok(p, "") && ok(r, "") && ok(f, ".!&_-"))
+    else {
+        return Err(format!(
             "`{t}` is not a GuardDuty finding type (`Recon:EC2/PortProbeUnprotectedPort`; exact types, no wildcards)"
-        )),
+        ));
+    };
+    if PURPOSES.contains(&purpose) {
+        return Ok(());
     }
+    // GuardDuty matches types exactly: a wrong case would match nothing, and a gate pass.
+    let hint = match PURPOSES.iter().find(|p| p.eq_ignore_ascii_case(purpose)) {
+        Some(p) => format!("; types are matched exactly: did you mean `{p}:{resource}/{family}`?"),
+        None => format!(" (GuardDuty's are {})", PURPOSES.join(", ")),
+    };
+    Err(format!("`{t}`: `{purpose}` is not a threat purpose of GuardDuty's finding types{hint}"))
 }
 
 /// One field's condition in GuardDuty's finding criteria.
@@ -302,32 +342,30 @@ pub fn gate_reasons(
     counts: &BandCounts,
     aged: &BandCounts,
 ) -> Vec<String> {
-    if *gate == Gate::None {
+    if !gate.is_on() {
         return Vec::new();
     }
     // A gate that did not look must not pass.
     if let Err(why) = watched {
         return vec![format!("not watched ({why})")];
     }
-    match gate {
-        Gate::None => Vec::new(),
-        Gate::FailOn(band) => {
-            let n = counts.at_least(*band);
-            match (n, band) {
-                (0, _) => Vec::new(),
-                (n, Band::Critical) => vec![format!("{n} critical")],
-                (n, b) => vec![format!("{n} at {} or above", b.name())],
+    let mut reasons = Vec::new();
+    if let Some(band) = gate.fail_on {
+        match (counts.at_least(band), band) {
+            (0, _) => {}
+            (n, Band::Critical) => reasons.push(format!("{n} critical")),
+            (n, b) => reasons.push(format!("{n} at {} or above", b.name())),
+        }
+    }
+    if let Some(ages) = &gate.max_age {
+        for b in Band::ALL {
+            let (Some(age), n) = (ages.0.get(&b), aged.get(b)) else { continue };
+            if n > 0 {
+                reasons.push(format!("{n} {} first seen over {} ago", b.name(), age_words(*age)));
             }
         }
-        Gate::MaxAge(ages) => Band::ALL
-            .iter()
-            .filter_map(|b| {
-                let age = ages.0.get(b)?;
-                let n = aged.get(*b);
-                (n > 0).then(|| format!("{n} {} first seen over {} ago", b.name(), age_words(*age)))
-            })
-            .collect(),
     }
+    reasons
 }
 
 /// `1d`, `36h`, `90m` (`2w` reads `14d`).
@@ -461,9 +499,12 @@ mod tests {
         ] {
             assert_eq!(check_type(ok), Ok(()), "{ok}");
         }
-        for bad in ["Recon:EC2/*", "Recon", "Recon:EC2", ":EC2/X", "Recon:/X", "Recon:EC2/", "a b:c/d"] {
+        for bad in
+            ["Recon:EC2/*", "Recon", "Recon:EC2", ":EC2/X", "Recon:/X", "Recon:EC2/", "a b:c/d", "a:b/c"]
+        {
             assert!(check_type(bad).is_err(), "{bad}");
         }
+        assert!(check_type("recon:ec2/portscan").unwrap_err().contains("did you mean `Recon:ec2/portscan`"));
     }
 
     #[test]
@@ -496,21 +537,26 @@ mod tests {
     fn the_gate_fails_on_its_band_and_where_nothing_watched() {
         let counts = BandCounts { high: 2, medium: 5, ..BandCounts::default() };
         let none = BandCounts::default();
-        assert!(gate_reasons(&Gate::None, Err("no detector"), &counts, &none).is_empty());
-        assert_eq!(gate_reasons(&Gate::FailOn(Band::High), Ok(()), &counts, &none), ["2 at high or above"]);
-        assert!(gate_reasons(&Gate::FailOn(Band::Critical), Ok(()), &counts, &none).is_empty());
+        let fail_on = |b| Gate { fail_on: Some(b), max_age: None };
+        assert!(gate_reasons(&Gate::default(), Err("no detector"), &counts, &none).is_empty());
+        assert_eq!(gate_reasons(&fail_on(Band::High), Ok(()), &counts, &none), ["2 at high or above"]);
+        assert!(gate_reasons(&fail_on(Band::Critical), Ok(()), &counts, &none).is_empty());
+        assert_eq!(gate_reasons(&fail_on(Band::Medium), Ok(()), &counts, &none), ["7 at medium or above"]);
         assert_eq!(
-            gate_reasons(&Gate::FailOn(Band::Medium), Ok(()), &counts, &none),
-            ["7 at medium or above"]
-        );
-        assert_eq!(
-            gate_reasons(&Gate::FailOn(Band::Low), Err("suspended"), &none, &none),
+            gate_reasons(&fail_on(Band::Low), Err("suspended"), &none, &none),
             ["not watched (suspended)"]
         );
-        let ages = Gate::MaxAge(MaxAge::parse("high=1d,low=30d").unwrap());
+        let ages = Gate { fail_on: None, max_age: Some(MaxAge::parse("high=1d,low=30d").unwrap()) };
         assert!(gate_reasons(&ages, Ok(()), &counts, &none).is_empty());
         let aged = BandCounts { high: 1, medium: 3, ..BandCounts::default() };
         assert_eq!(gate_reasons(&ages, Ok(()), &counts, &aged), ["1 high first seen over 1d ago"]);
+        // Both gates: either fails the region, and both say why.
+        let both = Gate { fail_on: Some(Band::Critical), ..ages };
+        let critical = BandCounts { critical: 1, ..counts };
+        assert_eq!(
+            gate_reasons(&both, Ok(()), &critical, &aged),
+            ["1 critical", "1 high first seen over 1d ago"]
+        );
     }
 
     fn listed(region: &str, severity: f64, last_seen: &str) -> Listed {

@@ -105,7 +105,7 @@ impl<'w> Printer<'w> {
         if let Some(mut held) = self.held.take() {
             let cost = |r: &RegionReport| r.usage.as_ref().map(|u| u.total).unwrap_or_default();
             let severity =
-                |r: &RegionReport| r.findings.as_ref().map(|f| f.counts.severity_key()).unwrap_or_default();
+                |r: &RegionReport| r.findings.as_ref().map(|f| f.bands().severity_key()).unwrap_or_default();
             held.sort_by(|a, b| {
                 severity(b)
                     .cmp(&severity(a))

@@ -53,7 +53,7 @@ impl Layout {
         let notable = r.outcome.is_change()
             || r.is_failure()
             || r.usage.as_ref().is_some_and(|u| !u.total.is_zero())
-            || counted.is_some_and(|f| f.total > 0 || !f.watched)
+            || counted.is_some_and(|f| f.found() > 0 || !f.watched)
             || matches!(r.outcome, Outcome::NotStarted | Outcome::NotEnabled)
             || r.in_line == Some(false);
         if self.many && !notable && !self.list_all {
@@ -64,13 +64,14 @@ impl Layout {
             return None;
         }
         // So are regions where nothing was found, unless a check fails them.
-        if counted.is_some_and(|f| f.watched && f.total == 0) && r.in_line != Some(false) && !self.list_all {
+        if counted.is_some_and(|f| f.watched && f.found() == 0) && r.in_line != Some(false) && !self.list_all
+        {
             return None;
         }
         let id = r.detector_id.as_deref().unwrap_or("-");
         let label = match counted {
             Some(f) if !f.watched => "not watched",
-            Some(f) if f.total > 0 => "found",
+            Some(f) if f.found() > 0 => "found",
             Some(_) => "none",
             None => r.outcome.label(self.dry_run),
         };
@@ -110,7 +111,7 @@ impl Layout {
         if let (false, Some(f)) = (self.many, found) {
             if report.regions.iter().any(|r| r.findings.as_ref().is_some_and(|f| !f.accounts.is_empty())) {
                 for (account, counts) in f.accounts.iter().filter(|(_, c)| c.total() > 0) {
-                    writeln!(out, "account {account}: {}", counts.words())?;
+                    writeln!(out, "account {account}: {}", counts.words().replace("  ", ", "))?;
                 }
             }
         }
@@ -120,7 +121,7 @@ impl Layout {
                 if let (Some(counts), None) = (found.and_then(|f| f.accounts.get(&a.account)), &a.error) {
                     match counts.total() {
                         0 => line.push_str(", nothing found"),
-                        _ => line.push_str(&format!(", found {}", counts.words())),
+                        _ => line.push_str(&format!(", found {}", counts.words().replace("  ", ", "))),
                     }
                 }
                 // `usage`: the account's own cost.
@@ -150,16 +151,18 @@ impl Layout {
         let kind = listed.iter().map(|f| f.kind.len()).max().unwrap_or(0);
         let region = listed.iter().map(|f| f.region.len()).max().unwrap_or(0);
         let count = listed.iter().map(|f| f.count.to_string().len()).max().unwrap_or(0);
+        // The account, wherever the findings are of more than one (an administrator's view too).
+        let accounts = self.many || listed.iter().any(|f| f.account != listed[0].account);
         let resource = listed.iter().map(|f| f.resource_type.len() + f.resource.len() + 1).max().unwrap_or(0);
         for f in listed {
             let line = format!(
-                "{band:<8} {sev:>4.1}  {account}{gap}{region:<rw$}  {kind:<kw$}  {res:<resw$}  x{count:<cw$}  \
+                "{band:<8} {sev:>4}  {account}{gap}{region:<rw$}  {kind:<kw$}  {res:<resw$}  x{count:<cw$}  \
                  first {first}  last {last}  {id}  {title}",
                 cw = count,
                 band = f.band.name(),
-                sev = f.severity,
-                account = if self.many { f.account.as_str() } else { "" },
-                gap = if self.many { "  " } else { "" },
+                sev = severity(f.severity),
+                account = if accounts { f.account.as_str() } else { "" },
+                gap = if accounts { "  " } else { "" },
                 region = f.region,
                 rw = region,
                 kind = f.kind,
@@ -181,16 +184,32 @@ impl Layout {
         if !self.color {
             return Style::new();
         }
+        // Findings: red where they fail a gate (or, without one, where there
+        // are any), yellow where nothing watches; a gate's pass is plain.
+        if let Some(f) = counted(r).filter(|_| !r.is_failure()) {
+            let color = match (r.in_line, f.watched, f.found()) {
+                (_, false, _) => Some(AnsiColor::Yellow),
+                (Some(false), ..) | (None, _, 1..) => Some(AnsiColor::Red),
+                _ => None,
+            };
+            return Style::new().fg_color(color.map(Into::into));
+        }
         let color = match r.outcome {
             Outcome::Failed | Outcome::Unknown => Some(AnsiColor::Red),
             _ if r.in_line == Some(false) => Some(AnsiColor::Yellow),
-            _ if counted(r).is_some_and(|f| !f.watched) => Some(AnsiColor::Yellow),
-            _ if counted(r).is_some_and(|f| f.total > 0) => Some(AnsiColor::Red),
             Outcome::NotEnabled => Some(AnsiColor::Yellow),
             o if o.is_change() || o == Outcome::Enabled => Some(AnsiColor::Green),
             _ => None,
         };
         Style::new().fg_color(color.map(Into::into))
+    }
+}
+
+/// `8.0`, `6.95`: never rounded across a band's edge.
+fn severity(s: f64) -> String {
+    match (s * 10.0).fract() == 0.0 {
+        true => format!("{s:.1}"),
+        false => format!("{s}"),
     }
 }
 
@@ -213,8 +232,8 @@ fn detail(r: &RegionReport) -> String {
     if let Some(u) = &r.usage {
         parts.push(usage_state(u));
     } else if let Some(f) = counted(r) {
-        if f.total > 0 {
-            parts.push(f.counts.words());
+        if f.found() > 0 {
+            parts.push(f.bands().words());
         }
         let others = f.accounts.values().filter(|c| c.total() > 0).count();
         if others > 0 {

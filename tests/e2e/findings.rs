@@ -59,6 +59,11 @@ fn active_findings_are_counted_per_band_and_a_region_without_a_detector_is_not_w
     assert_eq!(counts(&doc, "us-west-2"), bands(0, 0, 0, 0));
     let unwatched = &by_region(&doc)["eu-west-2"];
     assert_eq!(unwatched["findings"]["watched"], false, "{unwatched:#}");
+    assert_eq!(
+        unwatched["findings"]["counts"],
+        serde_json::Value::Null,
+        "not counted, not zero: {unwatched:#}"
+    );
     assert_eq!(by_region(&doc)["us-west-2"]["findings"]["watched"], true);
     let s = &doc["summary"]["findings"];
     assert_eq!(s["counts"], bands(1, 2, 3, 1));
@@ -159,6 +164,24 @@ fn the_aging_gate_fails_only_on_findings_older_than_their_band_allows() {
         serde_json::json!(["1 high first seen over 1d ago"]),
         "the old low is not gated: {us:#}"
     );
+    // With --check too, either gate fails the region, and both say why.
+    let both = [
+        "findings",
+        "--check",
+        "--fail-on",
+        "critical",
+        "--max-age",
+        "medium=7d",
+        "--regions",
+        "eu-west-1,us-east-1",
+    ];
+    let (code, doc) = w.json(&both);
+    assert_eq!(code, 3, "{doc:#}");
+    assert_eq!(
+        by_region(&doc)["eu-west-1"]["out_of_line"],
+        serde_json::json!(["1 medium first seen over 7d ago"])
+    );
+    assert_eq!(by_region(&doc)["us-east-1"]["in_line"], true, "no critical, no medium too old: {doc:#}");
     // Within the ages allowed: passes.
     let (code, doc) =
         w.json(&["findings", "--max-age", "high=2d,medium=14d", "--regions", "eu-west-1,us-east-1"]);
@@ -206,6 +229,19 @@ fn the_list_is_most_severe_first_across_regions_and_bounded_by_limit() {
         stdout_of(&w.gdctl(&["findings", "--list", "--limit", "3", "--regions", THREE]).output().unwrap());
     assert!(text.lines().any(|l| l.starts_with("critical  9.5  eu-west-1") && l.contains(MINER)), "{text}");
     assert!(text.contains("3 listed (4 more beyond --limit)"), "{text}");
+
+    // A finding about a bucket names the bucket, not the key that touched it.
+    let bucket = serde_json::json!({"type": "Policy:S3/BucketPublicAccessGranted", "severity": 9.9, "resource": {
+        "resourceType": "S3Bucket", "s3BucketDetails": [{"name": "logs", "arn": "arn:aws:s3:::logs", "type": "Destination"}],
+        "accessKeyDetails": {"accessKeyId": "AKIAEXAMPLE", "userName": "alice", "principalId": "AIDA", "userType": "IAMUser"}}});
+    seed_findings(&w.account.id, "us-west-2", &[bucket]);
+    let (_, doc) = w.json(&["findings", "--list", "--limit", "1", "--regions", THREE]);
+    let first = &doc["summary"]["findings"]["listed"][0];
+    assert_eq!(
+        (&first["resource_type"], &first["resource"]),
+        (&"S3Bucket".into(), &"logs".into()),
+        "{first:#}"
+    );
 }
 
 #[test]
@@ -262,7 +298,26 @@ fn an_administrator_sees_its_members_findings_per_account() {
     assert_eq!(eu["accounts"][&member], bands(0, 1, 1, 0));
     assert_eq!(eu["accounts"][&admin.account.id], bands(1, 0, 0, 0));
     let text = stdout_of(&admin.gdctl(&["findings", "--regions", "eu-west-1"]).output().unwrap());
-    assert!(text.contains(&format!("account {member}: 1 high  1 medium")), "{text}");
+    assert!(text.contains(&format!("account {member}: 1 high, 1 medium")), "{text}");
+    // The listing says whose each finding is.
+    let text = stdout_of(&admin.gdctl(&["findings", "--list", "--regions", "eu-west-1"]).output().unwrap());
+    assert!(text.lines().any(|l| l.contains(&member) && l.contains(EXFIL)), "{text}");
+
+    // Only the administrator may archive a member's findings: run alone, it archives its members' samples too.
+    seed_findings(
+        &member,
+        "eu-west-1",
+        &[serde_json::json!({"type": PROBE, "severity": 2.0, "sample": true})],
+    );
+    let (code, doc) = admin.json(&["findings", "archive", "--samples", "--regions", "eu-west-1"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(by_region(&doc)["eu-west-1"]["findings"]["samples"], 1, "{doc:#}");
+    let (_, doc) = admin.json(&["findings", "--include-samples", "--regions", "eu-west-1"]);
+    assert_eq!(
+        by_region(&doc)["eu-west-1"]["findings"]["accounts"][&member],
+        bands(0, 1, 1, 0),
+        "real ones stay: {doc:#}"
+    );
 }
 
 fn sample_ids(w: &World, region: &str, archived: bool) -> Vec<String> {
@@ -354,7 +409,10 @@ fn bad_flags_are_refused_before_any_call() {
         (vec!["findings", "--list", "--limit", "0"], "0"),
         (vec!["findings", "--limit", "5"], "--list"),
         (vec!["findings", "--fail-on", "high"], "--check"),
-        (vec!["findings", "--check", "--fail-on", "high", "--max-age", "high=1d"], "cannot be used with"),
+        (vec!["findings", "--check", "--fail-on", "medium", "--severity", "high"], "below --severity high"),
+        (vec!["findings", "--max-age", "low=1d", "--severity", "high"], "below --severity high"),
+        (vec!["findings", "--max-age", "high=1d", "--since", "7d"], "--since leaves out"),
+        (vec!["findings", "--type", "recon:EC2/Portscan"], "did you mean `Recon:EC2/Portscan`"),
         (vec!["findings", "archive"], "--samples"),
         (vec!["findings", "sample", "--types", "nope"], "not a GuardDuty finding type"),
     ] {
