@@ -2,10 +2,16 @@
 credentials, no metadata probe, moto with the project's additions (Organizations,
 usage, findings and settings: guardduty_org.py, guardduty_usage.py,
 guardduty_findings.py, guardduty_settings.py), on a free loopback port. Imported
-first by each test module."""
+first by each test module.
+
+Also the helpers those modules share, each taking the emulator's URL: an
+account's STS credentials and boto3 clients, and the test hooks' requests."""
+import json
 import logging
 import os
 import threading
+import urllib.error
+import urllib.request
 
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
@@ -14,6 +20,8 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -35,3 +43,43 @@ def start() -> str:
     server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}"
+
+
+REGION = "eu-west-1"
+
+
+def client(url: str, service: str, creds: dict | None = None, region: str = REGION, validate: bool = True):
+    """A boto3 client of the emulator: with `creds` (STS credentials) if given, else the dummy environment's;
+    validate=False lets through what the AWS model refuses, for the server to refuse."""
+    kw = {}
+    if creds:
+        kw = dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                  aws_session_token=creds["SessionToken"])
+    return boto3.client(service, region_name=region, endpoint_url=url, config=Config(parameter_validation=validate),
+                        **kw)
+
+
+def credentials(url: str, account: str, role: str = "OrganizationAccountAccessRole") -> dict:
+    """STS credentials of a role in the account (the emulator's STS, in REGION, whatever the caller's region)."""
+    return client(url, "sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}",
+                                          RoleSessionName="tests")["Credentials"]
+
+
+def account_client(url: str, account: str, service: str = "guardduty", validate: bool = True, region: str = REGION):
+    """A client of the account, as its OrganizationAccountAccessRole."""
+    return client(url, service, credentials(url, account), region, validate)
+
+
+def hook(url: str, method: str, path: str, body: bytes | None = None, region: str = REGION,
+         access_key: str = "testing") -> tuple[int, dict]:
+    """A request as the Rust tests send the hooks: any GuardDuty credential scope (`access_key` in `region`),
+    no real signature. The status and the JSON body (an empty one as {}), for errors too."""
+    request = urllib.request.Request(f"{url}{path}", data=body, method=method, headers={
+        "Content-Type": "application/json",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{region}/guardduty/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    try:
+        with urllib.request.urlopen(request) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

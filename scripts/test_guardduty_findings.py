@@ -5,13 +5,9 @@ import random
 import re
 import time
 import unittest
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 
 import emulator_harness  # first: it sets the dummy environment before boto3 loads
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 import guardduty_findings  # noqa: E402
@@ -28,29 +24,15 @@ def setUpModule() -> None:
 
 
 def credentials(account: str) -> dict:
-    return boto3.client("sts", region_name=REGION, endpoint_url=URL).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="tests")["Credentials"]
+    return emulator_harness.credentials(URL, account)
 
 
 def account_client(account: str, service: str = "guardduty", validate: bool = True):
-    """A client of the account; validate=False lets through what the AWS model refuses, for the server to refuse."""
-    creds = credentials(account)
-    return boto3.client(service, region_name=REGION, endpoint_url=URL, aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
-                        config=Config(parameter_validation=validate))
+    return emulator_harness.account_client(URL, account, service, validate, region=REGION)
 
 
 def post(path: str, body: bytes, access_key: str = "testing") -> tuple[int, dict]:
-    """A POST as the Rust tests send the hook: any GuardDuty credential scope, no real signature."""
-    request = urllib.request.Request(f"{URL}{path}", data=body, method="POST", headers={
-        "Content-Type": "application/json",
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/{REGION}/guardduty/aws4_request, "
-                         "SignedHeaders=host, Signature=0"})
-    try:
-        with urllib.request.urlopen(request) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return emulator_harness.hook(URL, "POST", path, body, region=REGION, access_key=access_key)
 
 
 def seed_raw(account: str, findings: list, region: str = REGION) -> tuple[int, dict]:

@@ -5,7 +5,6 @@ import time
 import unittest
 
 import emulator_harness  # first: it sets the dummy environment before boto3 loads
-import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 import guardduty_org  # noqa: E402
@@ -20,16 +19,11 @@ def setUpModule() -> None:
 
 
 def client(service: str, creds: dict | None = None, region: str = REGION):
-    kw = {}
-    if creds:
-        kw = dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                  aws_session_token=creds["SessionToken"])
-    return boto3.client(service, region_name=region, endpoint_url=URL, **kw)
+    return emulator_harness.client(URL, service, creds, region)
 
 
 def assume(account: str, role: str = "OrganizationAccountAccessRole") -> dict:
-    return client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}",
-                                     RoleSessionName="tests")["Credentials"]
+    return emulator_harness.credentials(URL, account, role)
 
 
 class Org:

@@ -3,7 +3,6 @@ emulator on loopback (run by scripts/test.sh)."""
 import unittest
 
 import emulator_harness  # first: it sets the dummy environment before boto3 loads
-import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 REGION = "eu-west-1"
@@ -16,10 +15,7 @@ def setUpModule() -> None:
 
 
 def account_client(account: str, region: str = REGION):
-    creds = boto3.client("sts", region_name=REGION, endpoint_url=URL).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="tests")["Credentials"]
-    return boto3.client("guardduty", region_name=region, endpoint_url=URL, aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    return emulator_harness.account_client(URL, account, region=region)
 
 
 class TagsTest(unittest.TestCase):

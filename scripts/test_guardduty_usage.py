@@ -3,11 +3,9 @@ hook, through boto3 against the emulator on loopback (run by scripts/test.sh).""
 import json
 import random
 import unittest
-import urllib.request
 from decimal import Decimal
 
 import emulator_harness  # first: it sets the dummy environment before boto3 loads
-import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 REGION = "eu-west-1"
@@ -20,21 +18,14 @@ def setUpModule() -> None:
 
 
 def account_client(account: str, service: str = "guardduty", region: str = REGION):
-    creds = boto3.client("sts", region_name=REGION, endpoint_url=URL).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="tests")["Credentials"]
-    return boto3.client(service, region_name=region, endpoint_url=URL, aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    return emulator_harness.account_client(URL, account, service, region=region)
 
 
 def seed(account: str, usage: list, free_trial: dict | None = None, region: str = REGION) -> None:
     body = json.dumps({"accountId": account, "region": region, "usage": usage,
                        "freeTrialDays": free_trial or {}}).encode()
-    request = urllib.request.Request(f"{URL}/__gdctl/usage", data=body, method="POST", headers={
-        "Content-Type": "application/json",
-        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/guardduty/aws4_request, "
-                         "SignedHeaders=host, Signature=0"})
-    with urllib.request.urlopen(request) as r:
-        assert r.status == 200
+    status, out = emulator_harness.hook(URL, "POST", "/__gdctl/usage", body, region=region)
+    assert status == 200, out
 
 
 def fresh() -> tuple[str, object, str]:
