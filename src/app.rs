@@ -50,7 +50,15 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
             Some(FindingsAction::Sample(a)) => Intent::Sample(a),
             Some(FindingsAction::Archive(a)) => Intent::Archive(a),
         },
-        Command::Apply(args) => Intent::Apply(crate::settings_file::read(&args.file)?, args),
+        Command::Apply(args) => {
+            let dash = std::path::Path::new("-");
+            if args.file == dash && args.select.accounts_file.as_deref() == Some(dash) {
+                return Err(SetupError::Invalid(
+                    "the settings file and --accounts-file cannot both be standard input (`-`)".into(),
+                ));
+            }
+            Intent::Apply(crate::settings_file::read(&args.file, args.reload_lists)?, args)
+        }
         Command::Org(cmd) => Intent::Org(
             cmd,
             match cmd {

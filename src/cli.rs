@@ -20,8 +20,9 @@ Exit codes:
      ignored, a confirmation that could not be asked or got no answer);
      nothing was changed
   3  `status --check` or `org status --check` found a region out of line,
-     `usage --check` a cost above --max-usd, or `findings --check` (or
-     --max-age) a finding it gates on or a region GuardDuty does not watch
+     `usage --check` a cost above --max-usd, `findings --check` (or
+     --max-age) a finding it gates on or a region GuardDuty does not watch,
+     or `apply --check` a region that differs from the file
   130, 143, 129  interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: the regions in flight
      were finished and reported, the others not started
 
@@ -432,7 +433,7 @@ pub struct FindingsArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The settings file (TOML).
+    /// The settings file (TOML); `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: std::path::PathBuf,
 

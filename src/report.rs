@@ -47,6 +47,10 @@ pub struct RegionReport {
     /// `+s3-data-events`, `-rds-login-events`, `+tag:team=sec`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<String>,
+    /// `apply`: what the region has that the file does not name, left alone
+    /// (`rule handmade`, `threat-list old-feed`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<String>,
     /// Why a detector was left alone (`not tagged team=sec`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -180,6 +184,7 @@ impl RegionReport {
             out_of_line: Vec::new(),
             features: None,
             changes: Vec::new(),
+            unmanaged: Vec::new(),
             note: None,
             org: None,
             usage: None,

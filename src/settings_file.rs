@@ -79,15 +79,28 @@ struct RawExport {
     kms_key_arn: Spanned<String>,
 }
 
-/// Read and check the file.
-pub fn read(path: &Path) -> Result<Settings, SetupError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        SetupError::Invalid(format!("could not read {}: {}", path.display(), crate::error::plain_chain(&e)))
+/// Read and check the file (`-`: standard input).
+pub fn read(path: &Path, reload_lists: bool) -> Result<Settings, SetupError> {
+    let stdin = path == Path::new("-");
+    let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
+    let text = match stdin {
+        true => std::io::read_to_string(std::io::stdin()),
+        false => std::fs::read_to_string(path),
+    }
+    .map_err(|e| SetupError::Invalid(format!("could not read {name}: {}", crate::error::plain_chain(&e))))?;
+    // A file saved with a byte-order mark is still TOML.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let settings = parse(text).map_err(|(span, message)| {
+        let at = span.map(|s| position(text, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+        // What the file holds is echoed: never its control characters.
+        SetupError::Invalid(crate::error::printable(format!("{name}{at}: {message}")))
     })?;
-    parse(&text).map_err(|(span, message)| {
-        let at = span.map(|s| position(&text, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
-        SetupError::Invalid(format!("{}{at}: {message}", path.display()))
-    })
+    if reload_lists && settings.trusted_ips.is_none() && settings.threat_lists.is_none() {
+        return Err(SetupError::Invalid(format!(
+            "--reload-lists: {name} has no [trusted_ips] or [[threat_list]], so there is nothing to reload"
+        )));
+    }
+    Ok(settings)
 }
 
 /// Line and column (both from 1) of a byte offset.
@@ -106,6 +119,28 @@ fn at<T>(s: &Spanned<T>, message: impl Into<String>) -> Failure {
 
 pub fn parse(text: &str) -> Result<Settings, Failure> {
     let raw: RawFile = toml::from_str(text).map_err(|e| (e.span(), e.message().to_string()))?;
+    if raw.prune_rules == Some(true) && raw.suppression_rule.is_none() {
+        return Err((
+            None,
+            "prune_rules = true with no [[suppression_rule]] would delete every filter in every region: \
+             gdctl does not do that from a file (delete them with the console or the aws CLI)"
+                .into(),
+        ));
+    }
+    // A gate on an empty (or truncated) file would pass on nothing.
+    if raw.detector.is_none()
+        && raw.suppression_rule.is_none()
+        && raw.trusted_ips.is_none()
+        && raw.threat_list.is_none()
+        && raw.export.is_none()
+    {
+        return Err((
+            None,
+            "the file names nothing to converge: no [detector], [[suppression_rule]], [trusted_ips], \
+             [[threat_list]] or [export]"
+                .into(),
+        ));
+    }
     let detector = raw.detector.map(detector).transpose()?;
     let prune_rules = raw.prune_rules.unwrap_or(false);
     let rules = match (raw.suppression_rule, prune_rules) {
@@ -129,6 +164,16 @@ pub fn parse(text: &str) -> Result<Settings, Failure> {
                     return Err(at(
                         &l.get_ref().name,
                         format!("two threat lists are named `{}`", checked.name),
+                    ));
+                }
+                // GuardDuty keeps list names unique in a region, trusted and threat alike.
+                if trusted_ips.as_ref().is_some_and(|t| t.name == checked.name) {
+                    return Err(at(
+                        &l.get_ref().name,
+                        format!(
+                            "`{}` names the trusted IP list too: a region's lists need names of their own",
+                            checked.name
+                        ),
                     ));
                 }
                 out.push(checked);
@@ -217,6 +262,17 @@ fn rules(raw: Vec<Spanned<RawRule>>) -> Result<Vec<Rule>, Failure> {
             if d.get_ref().chars().count() > 512 {
                 return Err(at(d, "a description is at most 512 characters"));
             }
+            // The API's own list of what a description may hold.
+            let allowed = |c: char| c.is_ascii_alphanumeric() || "-.:_{}[]()/ \t\u{b}\n\u{c}\r".contains(c);
+            if let Some(c) = d.get_ref().chars().find(|c| !allowed(*c)) {
+                return Err(at(
+                    d,
+                    format!(
+                        "a description holds `{}`: GuardDuty takes letters, digits, spaces and - . : _ ( ) [ ] {{ }} / only",
+                        c.escape_default()
+                    ),
+                ));
+            }
         }
         out.push(Rule {
             name: name.clone(),
@@ -241,51 +297,73 @@ fn criteria(raw: &Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>) -> R
         if !filters::FIELDS.contains(&field.get_ref().as_str()) {
             return Err(at(field, format!("`{}` is not a field GuardDuty filters on", field.get_ref())));
         }
-        out.insert(field.get_ref().clone(), condition(value)?);
+        out.insert(field.get_ref().clone(), condition(field.get_ref(), value)?);
     }
     Ok(out)
 }
 
-/// `["a", "b"]` (equals), or `{ gte = 4, lt = 7 }`, `{ neq = ["x"] }`.
-fn condition(v: &Spanned<toml::Value>) -> Result<Condition, Failure> {
-    let strings = |value: &toml::Value| -> Result<Vec<String>, Failure> {
-        let items = match value {
-            toml::Value::Array(items) => items.clone(),
-            single => vec![single.clone()],
+/// `["a", "b"]` (equals), or `{ gte = 4, lt = 7 }`, `{ neq = ["x"] }`: a
+/// number field takes numbers (and ranges), a true/false field booleans, the
+/// others strings, as GuardDuty checks them.
+fn condition(field: &str, v: &Spanned<toml::Value>) -> Result<Condition, Failure> {
+    let kind = filters::kind_of(field);
+    let strings = |value: &toml::Value, most: usize| -> Result<Vec<String>, Failure> {
+        let toml::Value::Array(items) = value else {
+            return Err(at(v, format!("`{field}`: values go in a list (`[...]`), or a table of operators")));
         };
-        if items.is_empty() || items.len() > MAX_VALUES {
-            return Err(at(v, format!("a condition has 1 to {MAX_VALUES} values")));
+        if items.is_empty() || items.len() > most {
+            return Err(at(v, format!("`{field}`: a condition has 1 to {most} values")));
+        }
+        items
+            .iter()
+            .map(|i| match (kind, i) {
+                (filters::Kind::Text, toml::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+                (filters::Kind::Number, toml::Value::Integer(n)) => Ok(n.to_string()),
+                (filters::Kind::Boolean, toml::Value::Boolean(b)) => Ok(b.to_string()),
+                (filters::Kind::Text, toml::Value::String(_)) => {
+                    Err(at(v, format!("`{field}`: an empty value matches nothing")))
+                }
+                (k, other) => {
+                    Err(at(v, format!("`{field}` takes {}, not a {}", k.words(), other.type_str())))
+                }
+            })
+            .collect()
+    };
+    let number = |op: &str, value: &toml::Value| match (kind, value) {
+        (filters::Kind::Number, toml::Value::Integer(n)) => Ok(*n),
+        (filters::Kind::Number, other) => {
+            Err(at(v, format!("`{field}`: `{op}` takes a whole number, not a {}", other.type_str())))
+        }
+        (k, _) => Err(at(v, format!("`{field}` takes {}: `{op}` compares numbers only", k.words()))),
+    };
+    let patterns = |op: &str, value: &toml::Value| -> Result<Vec<String>, Failure> {
+        let toml::Value::Array(items) = value else {
+            return Err(at(v, format!("`{field}`: `{op}` takes a list of patterns")));
+        };
+        if items.is_empty() || items.len() > filters::MAX_PATTERNS {
+            return Err(at(v, format!("`{field}`: `{op}` takes 1 to {} patterns", filters::MAX_PATTERNS)));
         }
         items
             .iter()
             .map(|i| match i {
-                toml::Value::String(s) => Ok(s.clone()),
-                toml::Value::Integer(n) => Ok(n.to_string()),
-                toml::Value::Boolean(b) => Ok(b.to_string()),
-                other => Err(at(
-                    v,
-                    format!("a {} is not a value to compare (a string, number or boolean)", other.type_str()),
-                )),
+                toml::Value::String(s) if (1..=512).contains(&s.chars().count()) => Ok(s.clone()),
+                _ => Err(at(v, format!("`{field}`: a pattern is a string of 1 to 512 characters"))),
             })
             .collect()
-    };
-    let number = |value: &toml::Value| match value {
-        toml::Value::Integer(n) => Ok(*n),
-        other => Err(at(v, format!("a {} is not a whole number", other.type_str()))),
     };
     let mut c = Condition::default();
     match v.get_ref() {
         toml::Value::Table(ops) => {
             for (op, value) in ops {
                 match op.as_str() {
-                    "eq" => c.equals = strings(value)?,
-                    "neq" => c.not_equals = strings(value)?,
-                    "gt" => c.greater_than = Some(number(value)?),
-                    "gte" => c.greater_than_or_equal = Some(number(value)?),
-                    "lt" => c.less_than = Some(number(value)?),
-                    "lte" => c.less_than_or_equal = Some(number(value)?),
-                    "matches" => c.matches = strings(value)?,
-                    "not_matches" => c.not_matches = strings(value)?,
+                    "eq" => c.equals = strings(value, MAX_VALUES)?,
+                    "neq" => c.not_equals = strings(value, MAX_VALUES)?,
+                    "gt" => c.greater_than = Some(number(op, value)?),
+                    "gte" => c.greater_than_or_equal = Some(number(op, value)?),
+                    "lt" => c.less_than = Some(number(op, value)?),
+                    "lte" => c.less_than_or_equal = Some(number(op, value)?),
+                    "matches" => c.matches = patterns(op, value)?,
+                    "not_matches" => c.not_matches = patterns(op, value)?,
                     other => {
                         return Err(at(
                             v,
@@ -300,7 +378,7 @@ fn condition(v: &Spanned<toml::Value>) -> Result<Condition, Failure> {
                 return Err(at(v, "a condition names at least one operator"));
             }
         }
-        value => c.equals = strings(value)?,
+        value => c.equals = strings(value, MAX_VALUES)?,
     }
     Ok(c.normal())
 }
@@ -318,13 +396,17 @@ fn list(l: &Spanned<RawList>) -> Result<List, Failure> {
             format!("`{}` is not a list format ({})", l.format.get_ref(), FORMATS.join(", ")),
         ));
     }
+    if name.chars().any(char::is_control) {
+        return Err(at(&l.name, "a list's name holds control characters"));
+    }
     let location = l.location.get_ref();
-    if !(location.starts_with("https://") || location.starts_with("s3://"))
-        || location.contains(char::is_whitespace)
-    {
+    if !crate::lists::plan::is_s3_url(location) {
         return Err(at(
             &l.location,
-            format!("`{location}` is not the S3 object's URL (https://... or s3://bucket/key)"),
+            format!(
+                "`{location}` is not an S3 object's URL (https://s3.amazonaws.com/BUCKET/KEY, \
+                 https://BUCKET.s3.REGION.amazonaws.com/KEY, s3://BUCKET/KEY, ...)"
+            ),
         ));
     }
     Ok(List { name: name.clone(), format, location: location.clone(), activate: l.activate.unwrap_or(true) })
@@ -358,7 +440,7 @@ mod tests {
             r#"
 [[suppression_rule]]
 name = "scanner"
-criteria = { type = ["b", "a", "a"], severity = { lt = 4, gte = 1 }, "service.archived" = false }
+criteria = { type = ["b", "a", "a"], severity = { lt = 4, gte = 1 }, "service.archived" = [false] }
 "#,
         )
         .unwrap();
@@ -400,6 +482,29 @@ criteria = { type = ["b", "a", "a"], severity = { lt = 4, gte = 1 }, "service.ar
         let fields: String =
             (0..51).map(|i| format!("\"resource.instanceDetails.tags.value\" = [\"{i}\"], ")).collect();
         assert!(parse(&format!("[[suppression_rule]]\nname = \"abc\"\ncriteria = {{ {fields} }}\n")).is_err());
+        let rule =
+            |criteria: &str| format!("[[suppression_rule]]\nname = \"abc\"\ncriteria = {{ {criteria} }}\n");
+        for (criteria, says) in [
+            ("severity = [\"high\"]", "takes whole numbers"),
+            ("type = { gt = 4 }", "compares numbers only"),
+            ("\"service.archived\" = [\"maybe\"]", "takes true or false"),
+            ("severity = 4", "values go in a list"),
+            ("type = [\"a\", 1]", "takes strings, not a integer"),
+            ("type = { matches = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"] }", "1 to 5 patterns"),
+            ("type = [\"\"]", "empty value"),
+        ] {
+            let (_, _, m) = fails(&rule(criteria));
+            assert!(m.contains(says), "{criteria}: {m}");
+        }
+        let (_, _, m) = fails("[[suppression_rule]]\nname = \"abc\"\ndescription = \"scanner, sandbox\"\ncriteria = { type = [\"x\"] }\n");
+        assert!(m.contains("a description holds `,`"), "{m}");
+        assert!(fails("").2.contains("names nothing"));
+        assert!(fails("prune_rules = true\n").2.contains("would delete every filter"));
+        let (_, _, m) = fails("[trusted_ips]\nname = \"x\"\nformat = \"TXT\"\nlocation = \"s3://bucket/a\"\n[[threat_list]]\nname = \"x\"\nformat = \"TXT\"\nlocation = \"s3://bucket/b\"\n");
+        assert!(m.contains("names the trusted IP list too"), "{m}");
+        let (_, _, m) =
+            fails("[trusted_ips]\nname = \"x\"\nformat = \"TXT\"\nlocation = \"https://example.com/k\"\n");
+        assert!(m.contains("not an S3 object's URL"), "{m}");
         let (_, _, m) = fails("[detector]\nfrequency = \"hourly\"\n");
         assert!(m.contains("not a frequency"), "{m}");
         let (l, _, m) = fails("[detector\n");

@@ -90,7 +90,17 @@ async fn region(job: &Job, s: &Settings, mode: Mode, reload: bool) -> RegionRepo
     };
     let detector = r.detector_id.clone();
     let detector_changed = r.outcome.is_change();
-    let (rules, trusted, threats, export) = futures::join!(
+    // Without [detector] the file says nothing of it, but a suspended one
+    // watches nothing: read beside the rest, and said.
+    let status: futures::future::OptionFuture<_> = match (&s.detector, detector.as_deref()) {
+        (None, Some(id)) => Some(async move {
+            client.get_detector().detector_id(id).send().await.map_err(|e| RegionError::from_sdk(&e))
+        }),
+        _ => None,
+    }
+    .into();
+    let (status, rules, trusted, threats, export) = futures::join!(
+        status,
         rules(client, detector.as_deref(), s, mode, &job.sent),
         lists(
             client,
@@ -104,18 +114,44 @@ async fn region(job: &Job, s: &Settings, mode: Mode, reload: bool) -> RegionRepo
         lists(client, detector.as_deref(), Kind::Threat, s.threat_lists.as_deref(), mode, reload, &job.sent),
         export(client, detector.as_deref(), s, mode, &job.sent),
     );
+    let mut suspended = false;
+    match status {
+        Some(Ok(d)) => {
+            suspended = d.status() != Some(&aws_sdk_guardduty::types::DetectorStatus::Enabled);
+            r.status =
+                Some(if suspended { crate::report::State::Suspended } else { crate::report::State::Enabled });
+            r.frequency = d.finding_publishing_frequency().map(|f| f.as_str().to_string());
+        }
+        Some(Err(e)) => {
+            let mut failed = RegionReport::failed(region, e);
+            failed.detector_id = detector.clone();
+            return failed;
+        }
+        None => {}
+    }
     let mut changes = std::mem::take(&mut r.changes);
     let detector_words = changes.len();
     let mut notes: Vec<String> = r.note.take().into_iter().collect();
     let mut broken = Vec::new();
+    if suspended {
+        match mode {
+            Mode::Check => broken.push("the detector is suspended: GuardDuty watches nothing here".into()),
+            _ => notes.push("the detector is suspended: GuardDuty watches nothing here".into()),
+        }
+    }
     for section in [rules, trusted, threats, export] {
         match section {
             Ok(sec) => {
                 changes.extend(sec.changes);
+                // Said on every run; with --check as what is out of line.
+                if mode != Mode::Check {
+                    notes.extend(sec.broken.iter().cloned());
+                }
                 broken.extend(sec.broken);
                 if !sec.unmanaged.is_empty() {
                     notes.push(format!("unmanaged: {}", sec.unmanaged.join(", ")));
                 }
+                r.unmanaged.extend(sec.unmanaged);
             }
             Err(e) => {
                 let mut failed = RegionReport::failed(region, e);
@@ -156,6 +192,20 @@ async fn rules(
         None => Vec::new(),
     };
     let plan = filters::plan::decide(wanted, &existing, s.prune_rules);
+    // Over the quota, the calls would fail part way: refused before any.
+    let total = wanted.len() + plan.unmanaged.len();
+    if total > crate::settings_file::MAX_RULES {
+        return Err(RegionError::new(
+            "QuotaExceeded",
+            format!(
+                "the file's {} rules and the region's {} unmanaged filters make {total}, over GuardDuty's {} a \
+                 region: no rule was written (prune_rules = true deletes the unmanaged ones)",
+                wanted.len(),
+                plan.unmanaged.len(),
+                crate::settings_file::MAX_RULES
+            ),
+        ));
+    }
     if let (Mode::Apply, Some(d)) = (mode, detector) {
         filters::calls::execute(client, d, &plan.calls, &plan.changes, sent).await?;
     }
@@ -181,6 +231,20 @@ async fn lists(
         None => Vec::new(),
     };
     let plan = lists::plan::decide(kind, wanted, &existing, reload);
+    let total = wanted.len() + plan.unmanaged.len();
+    if kind == Kind::Threat && total > crate::settings_file::MAX_THREAT_LISTS {
+        return Err(RegionError::new(
+            "QuotaExceeded",
+            format!(
+                "the file's {} threat lists and the region's {} others ({}) make {total}, over GuardDuty's {} a \
+                 region: no list was written",
+                wanted.len(),
+                plan.unmanaged.len(),
+                plan.unmanaged.join(", "),
+                crate::settings_file::MAX_THREAT_LISTS
+            ),
+        ));
+    }
     if let (Mode::Apply, Some(d)) = (mode, detector) {
         lists::calls::execute(client, d, kind, &plan.calls, sent).await?;
     }

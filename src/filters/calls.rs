@@ -106,9 +106,9 @@ fn to_api(c: &Criteria) -> FindingCriteria {
     f.build()
 }
 
-/// The API takes no empty description.
+/// Always sent, empty too: a description the file drops is cleared.
 fn described(rule: &Rule) -> Option<String> {
-    (!rule.description.is_empty()).then(|| rule.description.clone())
+    Some(rule.description.clone())
 }
 
 fn api_action(a: Action) -> FilterAction {

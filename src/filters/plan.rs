@@ -107,6 +107,54 @@ pub const FIELDS: &[&str] = &[
     "service.runtimeDetails.process.executablePath",
 ];
 
+/// What a field's values are, as GuardDuty checks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Number,
+    Boolean,
+}
+
+impl Kind {
+    pub fn words(self) -> &'static str {
+        match self {
+            Kind::Text => "strings",
+            Kind::Number => "whole numbers",
+            Kind::Boolean => "true or false",
+        }
+    }
+}
+
+/// The most patterns in a `matches` / `not_matches` condition.
+pub const MAX_PATTERNS: usize = 5;
+
+/// Numbers: severity, confidence, counts, ports, status codes and times
+/// (epoch milliseconds); true/false: the archived, sample, blocked and
+/// affiliated flags; the rest are text.
+pub fn kind_of(field: &str) -> Kind {
+    const NUMBERS: [&str; 6] = [
+        "severity",
+        "confidence",
+        "updatedAt",
+        "service.count",
+        "service.eventFirstSeen",
+        "service.eventLastSeen",
+    ];
+    const BOOLEANS: [&str; 4] = [
+        "service.archived",
+        "service.additionalInfo.sample",
+        "service.action.networkConnectionAction.blocked",
+        "service.action.awsApiCallAction.remoteAccountDetails.affiliated",
+    ];
+    if NUMBERS.contains(&field) || field.ends_with(".port") || field.ends_with(".statusCode") {
+        Kind::Number
+    } else if BOOLEANS.contains(&field) {
+        Kind::Boolean
+    } else {
+        Kind::Text
+    }
+}
+
 /// What a rule does to the findings it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -280,8 +328,14 @@ fn differences(now: &Rule, wanted: &Rule) -> Vec<String> {
     }
     let normal =
         |c: &Criteria| -> Criteria { c.iter().map(|(k, v)| (k.clone(), v.clone().normal())).collect() };
-    if normal(&now.criteria) != normal(&wanted.criteria) {
-        what.push("criteria".to_string());
+    let (a, b) = (normal(&now.criteria), normal(&wanted.criteria));
+    if a != b {
+        // Which fields: those added, dropped or changed.
+        let mut fields: Vec<&str> =
+            a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).map(String::as_str).collect();
+        fields.sort_unstable();
+        fields.dedup();
+        what.push(format!("criteria {}", fields.join(" ")));
     }
     what
 }
@@ -335,7 +389,7 @@ mod tests {
         old.criteria.get_mut("type").unwrap().equals = vec!["Recon:EC2/PortProbeUnprotectedPort".into()];
         let plan = decide(&[rule("a")], &[at(old, 1)], false);
         assert_eq!(plan.calls, [Call::Update { rule: rule("a"), rank: 1 }]);
-        assert_eq!(plan.changes, ["~rule a: action noop -> archive, criteria"]);
+        assert_eq!(plan.changes, ["~rule a: action noop -> archive, criteria type"]);
     }
 
     #[test]

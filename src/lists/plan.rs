@@ -22,6 +22,42 @@ impl Kind {
 /// The formats GuardDuty reads, by API name.
 pub const FORMATS: [&str; 6] = ["TXT", "STIX", "OTX_CSV", "ALIEN_VAULT", "PROOF_POINT", "FIRE_EYE"];
 
+/// An S3 object's URL as GuardDuty takes a list's location: path-style
+/// (`https://s3.amazonaws.com/BUCKET/KEY`, `https://s3[.-]REGION.amazonaws.com/BUCKET/KEY`),
+/// virtual-hosted (`https://BUCKET.s3[.-REGION].amazonaws.com/KEY`) or `s3://BUCKET/KEY`.
+pub fn is_s3_url(url: &str) -> bool {
+    if url.len() > 300 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let bucket_ok = |b: &str| {
+        (3..=63).contains(&b.len())
+            && b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    };
+    let region_host = |h: &str| {
+        h == "s3.amazonaws.com"
+            || h.strip_suffix(".amazonaws.com")
+                .and_then(|r| r.strip_prefix("s3.").or_else(|| r.strip_prefix("s3-")))
+                .is_some_and(|r| {
+                    !r.is_empty()
+                        && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                })
+    };
+    if let Some(rest) = url.strip_prefix("s3://") {
+        return rest.split_once('/').is_some_and(|(b, k)| bucket_ok(b) && !k.is_empty());
+    }
+    let Some(rest) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")) else {
+        return false;
+    };
+    let Some((host, path)) = rest.split_once('/') else { return false };
+    if region_host(host) {
+        return path.split_once('/').is_some_and(|(b, k)| bucket_ok(b) && !k.is_empty());
+    }
+    match host.split_once('.') {
+        Some((bucket, h)) => bucket_ok(bucket) && region_host(h) && !path.is_empty(),
+        None => false,
+    }
+}
+
 /// A list as the file states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct List {
@@ -176,6 +212,31 @@ mod tests {
             false,
         );
         assert_eq!(plan.unmanaged, ["other"]);
+    }
+
+    #[test]
+    fn locations_are_s3_object_urls() {
+        for ok in [
+            "https://s3.amazonaws.com/bucket/key.txt",
+            "https://s3-eu-west-1.amazonaws.com/bucket/a/b.txt",
+            "https://s3.eu-west-1.amazonaws.com/bucket/k",
+            "https://bucket.s3.amazonaws.com/k",
+            "https://bucket.s3.eu-west-1.amazonaws.com/k",
+            "https://bucket.s3-eu-west-1.amazonaws.com/k",
+            "s3://bucket/k",
+        ] {
+            assert!(is_s3_url(ok), "{ok}");
+        }
+        for bad in [
+            "https://example.com/k",
+            "https://s3.amazonaws.com/",
+            "https://s3.amazonaws.com/bucket",
+            "s3://bucket",
+            "ftp://b/k",
+            "https://s3.amazonaws.com/b u/k",
+        ] {
+            assert!(!is_s3_url(bad), "{bad}");
+        }
     }
 
     #[test]

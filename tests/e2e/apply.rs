@@ -177,7 +177,7 @@ fn an_edit_changes_exactly_what_was_edited() {
     assert_eq!(eu["outcome"], "updated");
     let changes: Vec<&str> = eu["changes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert_eq!(changes.len(), 3, "{changes:?}");
-    assert!(changes.contains(&"~rule low-noise: criteria"), "{changes:?}");
+    assert!(changes.contains(&"~rule low-noise: criteria severity"), "{changes:?}");
     assert!(changes.iter().any(|c| c.starts_with("~threat-list intel-feed: location ")), "{changes:?}");
     assert!(changes.iter().any(|c| c.starts_with("~export: kms key ")), "{changes:?}");
     // Three writes per region, and only those.
@@ -337,4 +337,92 @@ fn bad_files_are_refused_before_any_call_naming_the_line() {
     let out = w.gdctl(&["apply", "/nonexistent/guardduty.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("could not read /nonexistent/guardduty.toml"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_description_the_file_drops_is_cleared_once_and_a_file_can_come_from_stdin() {
+    let w = World::new();
+    w.gdctl(&["apply", &example(), "--regions", "eu-west-1"]).assert().code(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = edited(&dir, |t| {
+        t.replace("description = \"Our vulnerability scanner probes its own instances\"\n", "")
+    });
+    let (code, doc) = w.json(&["apply", &file, "--regions", "eu-west-1"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        by_region(&doc)["eu-west-1"]["changes"],
+        serde_json::json!(["~rule ignore-scanner: description"])
+    );
+    let front = front(&[]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (code, doc) = json_of({
+        let mut cmd = w.through(&front).gdctl(&["apply", "-", "--regions", "eu-west-1"]);
+        cmd.write_stdin(text);
+        cmd
+    });
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(guardduty_writes(&front), Vec::<String>::new(), "cleared once, then nothing to write");
+}
+
+#[test]
+fn over_a_quota_the_region_fails_before_any_rule_or_list_is_written() {
+    let w = World::new();
+    w.gdctl(&["enable", "--regions", "eu-west-1"]).assert().code(0);
+    let detector = w.account.detector_ids("eu-west-1").pop().unwrap();
+    let gd = w.gd("eu-west-1");
+    block_on(async {
+        use aws_sdk_guardduty::types::{Condition, FindingCriteria, ThreatIntelSetFormat};
+        for i in 0..98 {
+            let c = FindingCriteria::builder()
+                .criterion("type", Condition::builder().equals("X:Y/Z").build())
+                .build();
+            gd.create_filter()
+                .detector_id(&detector)
+                .name(format!("handmade-{i}"))
+                .finding_criteria(c)
+                .send()
+                .await
+                .unwrap();
+        }
+        for i in 0..6 {
+            gd.create_threat_intel_set()
+                .detector_id(&detector)
+                .name(format!("feed-{i}"))
+                .format(ThreatIntelSetFormat::Txt)
+                .location(format!("https://s3.amazonaws.com/example-security-lists/feed-{i}.txt"))
+                .activate(true)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let front = front(&[]);
+    let file = example();
+    for args in [&["--dry-run"][..], &[]] {
+        let mut all = vec!["apply", &file, "--regions", "eu-west-1"];
+        all.extend(args);
+        let (code, doc) = w.through(&front).json(&all);
+        assert_eq!(code, 1, "{doc:#}");
+        let err = by_region(&doc)["eu-west-1"]["error"]["message"].as_str().unwrap().to_string();
+        assert!(err.contains("over GuardDuty's 100") || err.contains("over GuardDuty's 6"), "{err}");
+    }
+    let writes = guardduty_writes(&front);
+    assert!(!writes.iter().any(|w| w.contains("/filter") || w.contains("/threatintelset")), "{writes:?}");
+}
+
+#[test]
+fn a_suspended_detector_is_said_and_fails_the_check_though_the_file_has_no_detector_section() {
+    let w = World::new();
+    w.gdctl(&["enable", "--regions", "eu-west-1"]).assert().code(0);
+    w.gdctl(&["disable", "--suspend", "--regions", "eu-west-1"]).assert().code(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = edited(&dir, |t| t[t.find("# Suppression rules").unwrap()..].to_string());
+    let (code, doc) = w.json(&["apply", &file, "--regions", "eu-west-1"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let eu = &by_region(&doc)["eu-west-1"];
+    assert_eq!(eu["status"], "SUSPENDED", "{eu:#}");
+    assert!(eu["note"].as_str().unwrap().contains("suspended"), "{eu:#}");
+    assert!(!w.detectors("eu-west-1")[0].enabled, "the file did not ask to resume it");
+    let (code, doc) = w.json(&["apply", &file, "--check", "--regions", "eu-west-1"]);
+    assert_eq!(code, 3, "{doc:#}");
 }
