@@ -22,8 +22,17 @@ fn bench_runs_at_scale_zero_and_writes_json() {
     assert_eq!(doc["scale"], 0.0);
     let cases: Vec<&str> =
         doc["results"].as_array().unwrap().iter().map(|r| r["case"].as_str().unwrap()).collect();
-    assert_eq!(cases.len(), 7, "{cases:?}");
+    assert_eq!(cases.len(), 10, "{cases:?}");
     assert!(cases.contains(&"boto3 loop") && cases.contains(&"aws CLI loop"));
+    assert!(cases.contains(&"aws CLI findings loop"), "{cases:?}");
+    // Each case's chain of sequential calls per region, as its lower bound counts it.
+    let chain = |case: &str| {
+        doc["results"].as_array().unwrap().iter().find(|r| r["case"] == case).unwrap()["calls_per_region"]
+            .as_u64()
+    };
+    assert_eq!(chain("gdctl findings"), Some(2));
+    assert_eq!(chain("gdctl findings --list --limit 100"), Some(4));
+    assert_eq!(chain("aws CLI findings loop"), None, "a peer has no bound");
     for r in doc["results"].as_array().unwrap() {
         assert_eq!(r["runs"], 1);
         assert!(r["wall_median"].as_f64().unwrap() > 0.0);
@@ -31,6 +40,11 @@ fn bench_runs_at_scale_zero_and_writes_json() {
         if r["case"].as_str().unwrap().starts_with("gdctl") {
             assert_eq!(r["bound"], 0.0, "no delay, no bound");
             assert!(r["cpu_ms_per_region"].as_f64().is_some());
+        } else {
+            // Each peer is compared with the gdctl case that does its work.
+            let with = r["compared_with"].as_str().unwrap();
+            assert!(cases.contains(&with), "{with}");
+            assert!(r["ratio_to_gdctl"].as_f64().unwrap() > 0.0);
         }
     }
     assert_eq!(doc["regions"], doc["targets"].as_array().unwrap().len());
