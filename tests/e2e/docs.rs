@@ -115,3 +115,24 @@ fn man_dir_writes_a_page_for_every_page_gdctl_1_names_each_rendering_cleanly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr_of(&out).contains("/nonexistent/man1"), "{}", stderr_of(&out));
 }
+
+#[test]
+fn the_release_archives_man_pages_and_completions_are_written_by_the_binary() {
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(manifest_dir().join("scripts/release-docs.sh"))
+        .arg(out.path())
+        .env("GDCTL", env!("CARGO_BIN_EXE_gdctl"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    for page in ["gdctl.1", "gdctl-enable.1", "gdctl-findings.1", "gdctl-apply.1", "gdctl-org-enable.1"] {
+        let text = std::fs::read_to_string(out.path().join("man").join(page)).unwrap();
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
+    }
+    for (file, says) in
+        [("gdctl.bash", "_gdctl()"), ("_gdctl", "#compdef gdctl"), ("gdctl.fish", "complete -c gdctl")]
+    {
+        let text = std::fs::read_to_string(out.path().join("completions").join(file)).unwrap();
+        assert!(text.contains(says), "{file}");
+    }
+}
