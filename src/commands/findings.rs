@@ -276,12 +276,10 @@ pub async fn sample(ctx: &Context<'_>, args: &SampleArgs, printer: &mut Printer<
     let dry_run = args.dry_run;
     ctx.each_region("findings sample", dry_run, Some(printer), |job: Job| async move {
         let region = job.region.as_str();
-        let Some(id) = detector_or_report(&job).await else {
-            return unwatched(region, "no detector, so no samples made (gdctl enable makes one)");
-        };
-        let id = match id {
-            Ok(id) => id,
-            Err(r) => return r,
+        let id = match detector(&job).await {
+            Ok(Some(id)) => id,
+            Ok(None) => return unwatched(region, "no detector, so no samples made (gdctl enable makes one)"),
+            Err(e) => return RegionReport::failed(region, e),
         };
         let n = types.len() as u64;
         let made = match n {
@@ -330,12 +328,10 @@ pub async fn archive(ctx: &Context<'_>, args: &ArchiveArgs, printer: &mut Printe
     let own_only = !matches!(ctx.accounts, Accounts::One(_));
     ctx.each_region("findings archive", dry_run, Some(printer), |job: Job| async move {
         let region = job.region.as_str();
-        let Some(id) = detector_or_report(&job).await else {
-            return unwatched(region, "no detector, so no findings");
-        };
-        let id = match id {
-            Ok(id) => id,
-            Err(r) => return r,
+        let id = match detector(&job).await {
+            Ok(Some(id)) => id,
+            Ok(None) => return unwatched(region, "no detector, so no findings"),
+            Err(e) => return RegionReport::failed(region, e),
         };
         let mut criteria: Criteria = BTreeMap::new();
         criteria.insert("service.additionalInfo.sample", Cond { eq: vec!["true".into()], ..Cond::default() });
@@ -400,12 +396,10 @@ async fn samples_only(
     Ok(checked.into_iter().flatten().collect())
 }
 
-/// The region's detector id; `None` without one; a failed report if it could not be read.
-async fn detector_or_report(job: &Job) -> Option<Result<String, RegionReport>> {
-    match observe(&job.client, false).await {
-        Ok(d) => d.into_iter().next().map(|d| Ok(d.id)),
-        Err(e) => Some(Err(RegionReport::failed(&job.region, calls::denied("ListDetectors", e)))),
-    }
+/// The region's detector id; `None` without one.
+async fn detector(job: &Job) -> Result<Option<String>, RegionError> {
+    let found = observe(&job.client, false).await.map_err(|e| calls::denied("ListDetectors", e))?;
+    Ok(found.into_iter().next().map(|d| d.id))
 }
 
 fn unwatched(region: &str, note: &str) -> RegionReport {
