@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The GitHub Action's installer (action.yml): the release archive for this
 # runner's platform, its SHA-256 checked against the one the release publishes
-# beside it, unpacked into the tool cache and put on PATH.
+# beside it, unpacked into the tool cache and put on PATH. Not through dist's
+# gdctl-installer.sh: it checks only the checksums embedded in it when the
+# release was built (a local `dist build` embedded none, and installed a
+# tampered archive), and it writes to shell profiles; here the check is ours.
 #   GDCTL_REPOSITORY  owner/name whose releases hold gdctl
 #   GDCTL_VERSION     a tag (v0.1.0) or `latest`
 #   GDCTL_DOWNLOAD_BASE  for the project's own tests only: a loopback URL
