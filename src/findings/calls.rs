@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use aws_sdk_guardduty::types::{
-    Condition, Finding, FindingCriteria, GroupByType, OrderBy, Resource, SortCriteria,
+    Condition, Finding, FindingCriteria, FindingStatistics, GroupByType, OrderBy, Resource, SortCriteria,
 };
 use aws_sdk_guardduty::Client;
 
@@ -55,6 +55,27 @@ fn count(n: Option<i32>) -> u64 {
     n.unwrap_or(0).max(0) as u64
 }
 
+/// One GetFindingsStatistics call grouped by `by`, as many groups as an answer holds.
+async fn statistics(
+    client: &Client,
+    detector: &str,
+    criteria: &Criteria,
+    by: GroupByType,
+) -> Result<FindingStatistics, RegionError> {
+    let out = client
+        .get_findings_statistics()
+        .detector_id(detector)
+        .finding_criteria(api_criteria(criteria))
+        .group_by(by)
+        .order_by(OrderBy::Desc)
+        .max_results(MAX_GROUPS as i32)
+        .send()
+        .await
+        .map_err(|e| denied("GetFindingsStatistics", RegionError::from_sdk(&e)))?;
+    out.finding_statistics
+        .ok_or_else(|| malformed("GetFindingsStatistics", "an answer without findingStatistics"))
+}
+
 /// Active findings matching `criteria`, counted per band (one call: there are
 /// fewer distinct severities than a group-by answer holds).
 pub async fn by_severity(
@@ -62,19 +83,7 @@ pub async fn by_severity(
     detector: &str,
     criteria: &Criteria,
 ) -> Result<BandCounts, RegionError> {
-    let out = client
-        .get_findings_statistics()
-        .detector_id(detector)
-        .finding_criteria(api_criteria(criteria))
-        .group_by(GroupByType::Severity)
-        .order_by(OrderBy::Desc)
-        .max_results(MAX_GROUPS as i32)
-        .send()
-        .await
-        .map_err(|e| denied("GetFindingsStatistics", RegionError::from_sdk(&e)))?;
-    let stats = out
-        .finding_statistics()
-        .ok_or_else(|| malformed("GetFindingsStatistics", "an answer without findingStatistics"))?;
+    let stats = statistics(client, detector, criteria, GroupByType::Severity).await?;
     let groups = stats.grouped_by_severity();
     if groups.len() >= MAX_GROUPS {
         return Err(malformed("GetFindingsStatistics", "more severities than one answer holds"));
@@ -95,19 +104,7 @@ pub async fn by_account(
     detector: &str,
     criteria: &Criteria,
 ) -> Result<(BTreeMap<String, u64>, bool), RegionError> {
-    let out = client
-        .get_findings_statistics()
-        .detector_id(detector)
-        .finding_criteria(api_criteria(criteria))
-        .group_by(GroupByType::Account)
-        .order_by(OrderBy::Desc)
-        .max_results(MAX_GROUPS as i32)
-        .send()
-        .await
-        .map_err(|e| denied("GetFindingsStatistics", RegionError::from_sdk(&e)))?;
-    let stats = out
-        .finding_statistics()
-        .ok_or_else(|| malformed("GetFindingsStatistics", "an answer without findingStatistics"))?;
+    let stats = statistics(client, detector, criteria, GroupByType::Account).await?;
     let groups = stats.grouped_by_account();
     let mut accounts = BTreeMap::new();
     for g in groups {
