@@ -136,3 +136,132 @@ fn the_release_archives_man_pages_and_completions_are_written_by_the_binary() {
         assert!(text.contains(says), "{file}");
     }
 }
+
+/// Every `gdctl COMMAND ... --flag` the README and docs/ show: the command
+/// exists and takes the flag (its own, a global one, or its subcommand's).
+#[test]
+fn every_command_and_flag_the_docs_show_exists() {
+    let w = World::new();
+    let help = |words: &[&str]| -> Option<String> {
+        let mut args: Vec<&str> = words.to_vec();
+        args.push("--help");
+        let out = w.bare_gdctl(&args).output().unwrap();
+        out.status.success().then(|| stdout_of(&out))
+    };
+    let mut docs = vec![manifest_dir().join("README.md")];
+    if let Ok(dir) = std::fs::read_dir(manifest_dir().join("docs")) {
+        docs.extend(
+            dir.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "md")),
+        );
+    }
+    let mut checked = 0;
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        // Commands as the docs show them: code blocks' lines and inline code, not prose.
+        let mut snippets: Vec<String> = Vec::new();
+        let mut fenced = false;
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                continue;
+            }
+            if fenced {
+                snippets.push(line.to_string());
+            } else {
+                snippets.extend(line.split('`').skip(1).step_by(2).map(str::to_string));
+            }
+        }
+        for line in &snippets {
+            let Some(at) = line.find("gdctl ") else { continue };
+            // Not `cargo install gdctl`, `man gdctl-enable`, a path, ...
+            if at > 0 && !line[..at].ends_with(' ') && !line[..at].ends_with('$') {
+                continue;
+            }
+            let words: Vec<&str> = line[at + 6..]
+                .split(|c: char| c.is_whitespace() || "`|,;)".contains(c))
+                .filter(|w| !w.is_empty())
+                .collect();
+            // The command: the leading words that are subcommands.
+            let mut command: Vec<&str> = Vec::new();
+            for word in &words {
+                if word.starts_with('-') || !word.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                    break;
+                }
+                let mut next = command.clone();
+                next.push(word);
+                if help(&next).is_none() {
+                    break;
+                }
+                command = next;
+            }
+            if command.is_empty() {
+                continue;
+            }
+            let text = help(&command).unwrap();
+            for flag in words.iter().filter(|w| w.starts_with("--") && w.len() > 2) {
+                let flag = flag.split(['=', '[', ']', '.']).next().unwrap();
+                if flag.len() <= 2 {
+                    continue;
+                }
+                assert!(
+                    text.contains(&format!("{flag} "))
+                        || text.contains(&format!("{flag}\n"))
+                        || text.contains(&format!("{flag}="))
+                        || text.contains(&format!("{flag} <")),
+                    "{}: `gdctl {}` has no {flag} (line: {line})",
+                    doc.display(),
+                    command.join(" ")
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} flags found: is the parsing right?");
+}
+
+/// Every relative link in the README and docs/ leads to a file or a heading that exists.
+#[test]
+fn every_relative_link_in_the_docs_resolves() {
+    let root = manifest_dir();
+    let mut docs = vec![root.join("README.md")];
+    if let Ok(dir) = std::fs::read_dir(root.join("docs")) {
+        docs.extend(
+            dir.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "md")),
+        );
+    }
+    let anchor = |heading: &str| -> String {
+        heading
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    };
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let anchors: Vec<String> = text.lines().filter(|l| l.starts_with('#')).map(anchor).collect();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("](") {
+            let after = &rest[i + 2..];
+            let end = after.find(')').unwrap_or(after.len());
+            let target = &after[..end];
+            rest = &after[end..];
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            match target.split_once('#') {
+                Some(("", a)) => {
+                    assert!(anchors.iter().any(|x| x == a), "{}: no heading for #{a}", doc.display())
+                }
+                _ if !target.is_empty() => {
+                    let file = target.split('#').next().unwrap();
+                    let path = doc.parent().unwrap().join(file);
+                    assert!(path.exists(), "{}: link to {file}, which does not exist", doc.display());
+                }
+                _ => {}
+            }
+        }
+    }
+}
