@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """gdctl against the sequential ways, on moto behind a front that adds real-world
-round trips per region. Prints a markdown table and writes the same figures as JSON.
+round trips per region (and, for findings, on bench/standin.py, which adds the
+same delays). Prints a markdown table and writes the same figures as JSON.
 
 Each case starts from the same state in a fresh account (STS AssumeRole on moto):
   gdctl enable --frequency fifteen-minutes   on an empty account
@@ -10,23 +11,35 @@ Each case starts from the same state in a fresh account (STS AssumeRole on moto)
   gdctl usage                                every region enabled before (cost by plan, free trial)
   gdctl findings                             every region enabled, 6 findings in each (counts by severity band)
   gdctl findings --list --limit 100          every region enabled, 500 findings in each (the 100 most severe)
+  gdctl apply examples/guardduty.toml        on an empty account: the file's detector, rules, lists, export
+  gdctl apply (again, unchanged)             the file applied before: nothing to change
   boto3 loop                                 describe_regions, then create_detector region after region
   aws CLI loop                               aws ec2 describe-regions, then aws guardduty create-detector per region
   aws CLI findings loop                      aws ec2 describe-regions, then per region aws guardduty
                                              list-detectors and get-findings-statistics --group-by SEVERITY
-                                             (as gdctl findings, from the same state)
+                                             (as gdctl findings, from the same state, on the same server)
+and, derived from the delay table (nothing run):
+  Terraform-style (one call at a time)       the apply cases' calls made one after another: the sum
+                                             over the target regions of every call's round trip
 
-Every request waits (service_ms + rtt_ms[its region]) * scale in the front.
-gdctl's lower bound is the discovery call plus the slowest region's chain of
-sequential calls (gdctl's own call plan, below). Each peer is compared with the
-gdctl case that does its work ("peer / gdctl").
+Every request waits (service_ms + rtt_ms[its region]) * scale in the front (or
+the stand-in). gdctl's lower bound is the discovery call plus the slowest
+region's chain of sequential calls (gdctl's own call plan, below). Each peer is
+compared with the gdctl case that does its work ("peer / gdctl").
 
-Findings are seeded straight on moto through the emulator's test hook
-(POST /__gdctl/findings, not an AWS API), one call per region, untimed.
+The findings cases and the aws CLI findings loop run on bench/standin.py, which
+answers STS, EC2 and GuardDuty's detector and findings reads from memory: on
+moto (one request at a time in Python, ~20 ms of CPU for a sorted ListFindings
+over 500 findings) the server's CPU, not gdctl, set the --list case's time.
+Its accounts, detectors and findings are made through its set-up hook (POST
+/__standin/accounts, not an AWS API), untimed. The other cases run on moto
+(the stand-in lacks their writes, usage and settings). The apply case's state
+"applied" is made by gdctl apply itself, straight on moto, untimed.
 """
 import argparse
 import json
 import os
+import ssl
 import statistics
 import subprocess
 import sys
@@ -42,6 +55,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PY = sys.executable
 
+APPLY_FILE = ROOT / "examples" / "guardduty.toml"
+APPLY = "gdctl apply examples/guardduty.toml"
+APPLY_AGAIN = "gdctl apply (again, unchanged)"
+
 # gdctl's calls per region, in sequence, for each case (the discovery call,
 # DescribeRegions in the home region, comes first in every case).
 GDCTL_CASES = [
@@ -53,7 +70,26 @@ GDCTL_CASES = [
     ("gdctl findings", ["findings"], "findings", 2),  # List, GetDetector beside GetFindingsStatistics
     # List, ListFindings page 1, its GetFindings beside ListFindings page 2, GetFindings page 2
     ("gdctl findings --list --limit 100", ["findings", "--list", "--limit", "100"], "findings-500", 4),
+    # ListDetectors, CreateDetector (the file's [detector]: frequency, features,
+    # tags), then the sections side by side, the longest the rules': ListFilters,
+    # then the example's 3 CreateFilter one after another (ranks depend on the
+    # ones before); beside it ListIPSets, CreateIPSet; ListThreatIntelSets,
+    # CreateThreatIntelSet; ListPublishingDestinations, CreatePublishingDestination.
+    (APPLY, ["apply", str(APPLY_FILE)], "empty", 6),
+    # ListDetectors, GetDetector, then side by side each section's List, then
+    # its Gets (3 GetFilter side by side, GetIPSet, GetThreatIntelSet,
+    # DescribePublishingDestination): nothing written.
+    (APPLY_AGAIN, ["apply", str(APPLY_FILE)], "applied", 4),
 ]
+# GuardDuty calls per region (all of them, in or beside the chain), for the
+# cases whose count a derived peer is built on: each run is checked to make
+# exactly these, so the peer is the same work.
+CALLS = {APPLY: 12, APPLY_AGAIN: 12}
+# Peers derived from the delay table: every call of the gdctl case, one at a
+# time, region after region (Terraform's providers name their regions: no
+# discovery call).
+DERIVED_PEERS = [("Terraform-style (one call at a time)", APPLY),
+                 ("Terraform-style, again (one call at a time)", APPLY_AGAIN)]
 # Each peer, and the gdctl case that does the same work from the same state.
 PEER_CASES = [
     ("boto3 loop", [PY, str(HERE / "boto3_loop.py")], "empty", "gdctl enable --frequency fifteen-minutes"),
@@ -62,25 +98,19 @@ PEER_CASES = [
 ]
 # Targets per gdctl case: wall / lower bound at scale > 0, peak RSS MB, CPU ms
 # per region at scale 0 (None: no target).
-TARGETS = {"gdctl findings": (1.05, 20, 1.0), "gdctl findings --list --limit 100": (1.10, 25, None)}
+TARGETS = {"gdctl findings": (1.05, 20, 1.0), "gdctl findings --list --limit 100": (1.10, 25, None),
+           APPLY: (1.05, 20, None), APPLY_AGAIN: (1.05, 20, None)}
 DEFAULT_TARGETS = (1.10, 20, 1.0)
 
-
-def seeded_findings(n):
-    """n findings for a region: every band, several types, seen over the last days."""
-    kinds = [("UnauthorizedAccess:EC2/TorClient", 8.0), ("Recon:EC2/PortProbeUnprotectedPort", 2.0),
-             ("Recon:EC2/Portscan", 5.0), ("CryptoCurrency:EC2/BitcoinTool.B!DNS", 9.0),
-             ("UnauthorizedAccess:IAMUser/MaliciousIPCaller", 5.5), ("Backdoor:EC2/C&CActivity.B!DNS", 8.5)]
-    return [dict(type=kinds[i % len(kinds)][0], severity=kinds[i % len(kinds)][1],
-                 updatedHoursAgo=i % 96, firstSeenHoursAgo=i % 96 + 24) for i in range(n)]
-
-
-# States with findings: every region enabled, and this many findings in each.
-SEEDED = {"findings": 6, "findings-500": 500}
+# States on the stand-in: every region enabled, and this many findings in each
+# (bench/standin.py's mix: 1 critical, 2 high, 2 medium, 1 low in every 6).
+STANDIN_STATES = {"findings": 6, "findings-500": 500}
 
 
 def start(script, *args):
-    p = subprocess.Popen([PY, str(ROOT / "scripts" / script), *args, "--exit-on-eof"],
+    """A server: a script of scripts/ by name, or any script by path."""
+    path = script if isinstance(script, Path) else ROOT / "scripts" / script
+    p = subprocess.Popen([PY, str(path), *args, "--exit-on-eof"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().strip()
     if not line.startswith(("listening on http://127.0.0.1:", "listening on https://127.0.0.1:")):
@@ -88,8 +118,9 @@ def start(script, *args):
     return p, line.removeprefix("listening on ")
 
 
-def client(service, moto, creds, region):
-    return boto3.client(service, region_name=region, endpoint_url=moto, **creds)
+def client(service, moto, creds, region, ca_bundle=None):
+    return boto3.client(service, region_name=region, endpoint_url=moto, verify=str(ca_bundle) if ca_bundle else None,
+                        **creds)
 
 
 class Bench:
@@ -107,6 +138,8 @@ class Bench:
             tls = ["--tls-cert", str(cert), "--tls-key", str(key)]
         self.front_proc, self.front = start("front.py", "--upstream", self.moto, "--delays", args.table,
                                             "--scale", str(args.scale), *tls)
+        self.standin_proc, self.standin = start(HERE / "standin.py", "--delays", args.table,
+                                                "--scale", str(args.scale), *tls)
         self.next_account = 200_000_000_001
         base = dict(aws_access_key_id="bench", aws_secret_access_key="bench")
         regions = client("ec2", self.moto, base, self.home).describe_regions(AllRegions=True)["Regions"]
@@ -114,6 +147,12 @@ class Bench:
         self.targets = sorted(r["RegionName"] for r in regions
                               if r["OptInStatus"] != "not-opted-in"
                               and partition(r["RegionName"]) == partition(self.home))
+        # The stand-in's regions must be moto's targets, or its cases' bound would be another's.
+        ec2 = client("ec2", self.standin, base, self.home, self.ca_bundle)
+        standin_targets = sorted(r["RegionName"] for r in ec2.describe_regions()["Regions"]
+                                 if r["OptInStatus"] != "not-opted-in")
+        if standin_targets != self.targets:
+            sys.exit(f"the stand-in's regions {standin_targets} are not moto's targets {self.targets}")
 
     def delay(self, region):
         rtt = self.table["rtt_ms"].get(region, max(self.table["rtt_ms"].values()))
@@ -125,6 +164,47 @@ class Bench:
     def sequential_estimate(self):
         """What a one-call-per-region loop must wait at least."""
         return self.delay(self.home) + sum(self.delay(r) for r in self.targets)
+
+    def fresh(self, state):
+        """A run's environment and server from a fresh account in `state`: on the
+        stand-in for its states, else on moto behind the front."""
+        if state in STANDIN_STATES:
+            return env_for(self.standin_account(STANDIN_STATES[state]), self.home, self.standin,
+                           self.ca_bundle), "stand-in"
+        return self.env(self.fresh_account(state)), "moto"
+
+    def standin_account(self, findings):
+        """A new account on the stand-in, every target region enabled with this
+        many findings, made through its set-up hook (not delayed, not timed)."""
+        account = str(self.next_account)
+        self.next_account += 1
+        body = json.dumps({"accountIds": [account], "regions": self.targets, "findingsPerRegion": findings}).encode()
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"{self.standin}/__standin/accounts", data=body,
+                                                               method="POST"), context=self.ssl_context()) as r:
+                made = json.loads(r.read())["detectors"]
+        except urllib.error.HTTPError as e:
+            sys.exit(f"the stand-in's set-up failed: {e.code} {e.read()!r}")
+        if made != len(self.targets):
+            sys.exit(f"the stand-in made {made} detectors for {len(self.targets)} regions")
+        # The stand-in's STS names the account by its key (bench/standin.py).
+        return dict(aws_access_key_id=f"ASIA{account}STANDIN", aws_secret_access_key="bench",
+                    aws_session_token="bench")
+
+    def ssl_context(self):
+        return ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else None
+
+    def guardduty_calls(self, server):
+        """GuardDuty requests the server has answered so far (its stats, untimed)."""
+        url = f"{self.front}/__front/stats" if server == "moto" else f"{self.standin}/__standin/stats"
+        with urllib.request.urlopen(url, context=self.ssl_context()) as r:
+            doc = json.loads(r.read())
+        return len(doc["guardduty_calls"]) if server == "moto" else doc["guardduty"]
+
+    def server_cpu(self, server):
+        """The server's CPU seconds so far (moto and the front, or the stand-in): it shares these cores."""
+        procs = (self.moto_proc, self.front_proc) if server == "moto" else (self.standin_proc,)
+        return sum(cpu_of(p.pid) for p in procs)
 
     def fresh_account(self, state):
         """A new account on moto, warmed (moto builds backends on first touch)
@@ -139,50 +219,48 @@ class Bench:
         for r in self.targets:
             gd = client("guardduty", self.moto, creds, r)
             gd.list_detectors()
-            if state == "enabled" or state in SEEDED:
+            if state == "enabled":
                 gd.create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
-            if state in SEEDED:
-                self.seed_findings(account, r, seeded_findings(SEEDED[state]))
+        if state == "applied":
+            # The file applied by gdctl itself, straight on moto (no delays, untimed).
+            argv = [self.args.gdctl, "apply", str(APPLY_FILE)]
+            p = subprocess.run(argv, env=env_for(creds, self.home, self.moto), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+            check(argv, p.returncode, p.stdout)
         return creds
-
-    def seed_findings(self, account, region, findings):
-        """One call of the emulator's test hook, on moto directly (the front would delay it)."""
-        body = json.dumps({"accountId": str(account), "region": region, "findings": findings}).encode()
-        request = urllib.request.Request(f"{self.moto}/__gdctl/findings", data=body, method="POST", headers={
-            "Content-Type": "application/json",
-            "Authorization": f"AWS4-HMAC-SHA256 Credential=bench/20260101/{region}/guardduty/aws4_request, "
-                             "SignedHeaders=host, Signature=0"})
-        try:
-            with urllib.request.urlopen(request) as r:
-                made = json.loads(r.read())["findingIds"]
-        except urllib.error.HTTPError as e:
-            sys.exit(f"seeding {len(findings)} findings in {region} failed: {e.code} {e.read()!r}")
-        if len(made) != len(findings):
-            sys.exit(f"seeding {len(findings)} findings in {region} made {len(made)}")
 
     def env(self, creds):
         return env_for(creds, self.home, self.front, self.ca_bundle)
 
-    def measure(self, argv, state):
+    def measure(self, name, argv, state):
         """One sample from two runs, each from a fresh account in `state`.
         Wall and CPU come from wait4 on gdctl itself (a launcher's own start-up
         would be counted in its rusage). Peak RSS comes from GNU time, which forks
         the command from its own small process: a child forked from this Python
-        process starts with Python's RSS as its high-water mark."""
-        env = self.env(self.fresh_account(state))
+        process starts with Python's RSS as its high-water mark. The server's
+        CPU and GuardDuty requests are read around the timed run."""
+        env, server = self.fresh(state)
+        calls0, cpu0 = self.guardduty_calls(server), self.server_cpu(server)
         t0 = time.perf_counter()
         p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         out = p.stdout.read()
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
+        server_cpu = self.server_cpu(server) - cpu0
+        calls = self.guardduty_calls(server) - calls0
         check(argv, os.waitstatus_to_exitcode(status), out)
+        if name in CALLS and calls != CALLS[name] * len(self.targets):
+            sys.exit(f"{name} made {calls} GuardDuty calls, not {CALLS[name]} in each of {len(self.targets)} "
+                     "regions: its chain, bound and derived peer in bench/bench.py need a new look\n"
+                     f"{out.decode(errors='replace')}")
         with tempfile.NamedTemporaryFile("r") as rss:
             launcher = ["/usr/bin/time", "-f", "%M", "-o", rss.name]
-            p = subprocess.run([*launcher, *argv], env=self.env(self.fresh_account(state)),
+            p = subprocess.run([*launcher, *argv], env=self.fresh(state)[0],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             check(argv, p.returncode, p.stdout)
             rss_kb = int(rss.read().split()[-1])
-        return dict(wall=wall, cpu=ru.ru_utime + ru.ru_stime, rss_mb=rss_kb / 1024.0)
+        return dict(wall=wall, cpu=ru.ru_utime + ru.ru_stime, rss_mb=rss_kb / 1024.0, server=server,
+                    server_cpu=server_cpu, guardduty_calls=calls)
 
     def run(self):
         cases = [(n, [self.args.gdctl, *a], s, chain) for n, a, s, chain in GDCTL_CASES]
@@ -190,14 +268,17 @@ class Bench:
         samples = {name: [] for name, *_ in cases}
         for _ in range(self.args.repeat):
             for name, argv, state, _ in cases:
-                samples[name].append(self.measure(argv, state))
+                samples[name].append(self.measure(name, argv, state))
         results = []
         for name, argv, state, chain in cases:
             s = samples[name]
             walls = [x["wall"] for x in s]
-            row = dict(case=name, runs=len(s),
+            row = dict(case=name, runs=len(s), server=s[0]["server"],
                        wall_median=statistics.median(walls), wall_min=min(walls), wall_max=max(walls),
                        cpu_median=statistics.median(x["cpu"] for x in s),
+                       server_cpu_median=statistics.median(x["server_cpu"] for x in s),
+                       guardduty_calls_per_region=statistics.median(x["guardduty_calls"] for x in s)
+                       / len(self.targets),
                        rss_peak_mb=max(x["rss_mb"] for x in s))
             if chain is not None:
                 row["calls_per_region"] = chain
@@ -213,12 +294,17 @@ class Bench:
                     row["ratio_to_gdctl"] = row["wall_median"] / wall[gdctl_case]
                     if gdctl_case == GDCTL_CASES[0][0]:
                         row["ratio_to_gdctl_enable"] = row["ratio_to_gdctl"]
+        derived = []
+        for name, gdctl_case in DERIVED_PEERS:
+            seconds = CALLS[gdctl_case] * sum(self.delay(r) for r in self.targets)
+            derived.append(dict(case=name, derived=True, calls_each_region=CALLS[gdctl_case], seconds=seconds,
+                                compared_with=gdctl_case, ratio_to_gdctl=seconds / wall[gdctl_case]))
         return dict(scale=self.args.scale, tls=self.args.tls, home=self.home, service_ms=self.table["service_ms"],
                     regions=len(self.targets), sequential_estimate=self.sequential_estimate(),
-                    machine=machine(), results=results, targets=self.targets)
+                    machine=machine(), results=results, derived=derived, targets=self.targets)
 
     def close(self):
-        for p in (self.front_proc, self.moto_proc):
+        for p in (self.front_proc, self.moto_proc, self.standin_proc):
             p.kill()
             p.wait()
 
@@ -266,6 +352,12 @@ def check(argv, code, out):
         sys.exit(f"{' '.join(map(str, argv))} exited {code}:\n{out.decode(errors='replace')}")
 
 
+def cpu_of(pid):
+    """A process's user+system CPU seconds so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     return f"{os.cpu_count()} cores, {cpu}"
@@ -277,17 +369,25 @@ def markdown(doc):
         f"{doc['regions']} regions from {doc['home']}, scale {doc['scale']}{', https via a private CA' if doc.get('tls') else ''} "
         f"(service {doc['service_ms']} ms + round trip per request); {doc['machine']}",
         "",
-        "| case | runs | median s | min s | max s | CPU s | peak RSS MB | lower bound s | / bound | peer / gdctl |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| case | runs | median s | min s | max s | CPU s | peak RSS MB | lower bound s | / bound | peer / gdctl "
+        "| server | server CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["results"]:
         lines.append(
             f"| {r['case']} | {r['runs']} | {f(r['wall_median'])} | {f(r['wall_min'])} | {f(r['wall_max'])} "
             f"| {f(r['cpu_median'])} | {f(r['rss_peak_mb'], 1)} | {f(r.get('bound'))} "
-            f"| {f(r.get('ratio_to_bound'), 2)} | {f(r.get('ratio_to_gdctl'), 1)} |")
+            f"| {f(r.get('ratio_to_bound'), 2)} | {f(r.get('ratio_to_gdctl'), 1)} | {r['server']} "
+            f"| {f(r['server_cpu_median'], 2)} |")
+    for r in doc.get("derived", []):
+        lines.append(f"| {r['case']} | derived | {f(r['seconds'])} | — | — | — | — | — | — "
+                     f"| {f(r['ratio_to_gdctl'], 1)} | — | — |")
     lines.append("")
     lines.append("peer / gdctl: " + "; ".join(f"{r['case']} against {r['compared_with']}"
-                                              for r in doc["results"] if "compared_with" in r))
+                                              for r in doc["results"] + doc.get("derived", [])
+                                              if "compared_with" in r))
+    lines.append("derived: " + "; ".join(f"{r['case']}: {r['calls_each_region']} calls in each region, one at a "
+                                         "time (the sum of their round trips)" for r in doc.get("derived", [])))
     return "\n".join(lines)
 
 

@@ -22,21 +22,30 @@ fn bench_runs_at_scale_zero_and_writes_json() {
     assert_eq!(doc["scale"], 0.0);
     let cases: Vec<&str> =
         doc["results"].as_array().unwrap().iter().map(|r| r["case"].as_str().unwrap()).collect();
-    assert_eq!(cases.len(), 10, "{cases:?}");
+    assert_eq!(cases.len(), 12, "{cases:?}");
     assert!(cases.contains(&"boto3 loop") && cases.contains(&"aws CLI loop"));
     assert!(cases.contains(&"aws CLI findings loop"), "{cases:?}");
+    let row = |case: &str| doc["results"].as_array().unwrap().iter().find(|r| r["case"] == case).unwrap();
     // Each case's chain of sequential calls per region, as its lower bound counts it.
-    let chain = |case: &str| {
-        doc["results"].as_array().unwrap().iter().find(|r| r["case"] == case).unwrap()["calls_per_region"]
-            .as_u64()
-    };
+    let chain = |case: &str| row(case)["calls_per_region"].as_u64();
     assert_eq!(chain("gdctl findings"), Some(2));
     assert_eq!(chain("gdctl findings --list --limit 100"), Some(4));
+    assert_eq!(chain("gdctl apply examples/guardduty.toml"), Some(6));
+    assert_eq!(chain("gdctl apply (again, unchanged)"), Some(4));
     assert_eq!(chain("aws CLI findings loop"), None, "a peer has no bound");
+    // The findings cases, and the peer doing their work, on the stand-in; the rest on moto.
+    for case in ["gdctl findings", "gdctl findings --list --limit 100", "aws CLI findings loop"] {
+        assert_eq!(row(case)["server"], "stand-in", "{case}");
+    }
+    assert_eq!(row("gdctl apply examples/guardduty.toml")["server"], "moto");
+    // Every GuardDuty call of an apply run, as the derived peer counts them.
+    assert_eq!(row("gdctl apply examples/guardduty.toml")["guardduty_calls_per_region"], 12.0);
+    assert_eq!(row("gdctl apply (again, unchanged)")["guardduty_calls_per_region"], 12.0);
     for r in doc["results"].as_array().unwrap() {
         assert_eq!(r["runs"], 1);
         assert!(r["wall_median"].as_f64().unwrap() > 0.0);
         assert!(r["rss_peak_mb"].as_f64().unwrap() > 0.0);
+        assert!(r["server_cpu_median"].as_f64().is_some(), "{r}");
         if r["case"].as_str().unwrap().starts_with("gdctl") {
             assert_eq!(r["bound"], 0.0, "no delay, no bound");
             assert!(r["cpu_ms_per_region"].as_f64().is_some());
@@ -46,6 +55,14 @@ fn bench_runs_at_scale_zero_and_writes_json() {
             assert!(cases.contains(&with), "{with}");
             assert!(r["ratio_to_gdctl"].as_f64().unwrap() > 0.0);
         }
+    }
+    // Peers derived from the delay table (nothing run): no delay, no time.
+    let derived = doc["derived"].as_array().unwrap();
+    assert_eq!(derived.len(), 2, "{derived:?}");
+    for r in derived {
+        assert!(cases.contains(&r["compared_with"].as_str().unwrap()), "{r}");
+        assert_eq!(r["calls_each_region"], 12);
+        assert_eq!(r["seconds"], 0.0);
     }
     assert_eq!(doc["regions"], doc["targets"].as_array().unwrap().len());
 }
