@@ -116,19 +116,17 @@ pub async fn by_account(
     Ok((accounts, groups.len() >= MAX_GROUPS))
 }
 
-/// The most severe findings matching `criteria`, at most `limit`, each batch
-/// handed to `take` as it comes: each ListFindings page's GetFindings runs
-/// beside the next page's listing, and when `take` says no finding at or
-/// below the batch's least severe one can be kept, no more are fetched.
+/// The most severe findings matching `criteria`, at most `limit`: each
+/// ListFindings page's GetFindings runs beside the next page's listing.
 pub async fn list(
     client: &Client,
     detector: &str,
     criteria: &Criteria,
     limit: usize,
-    take: &dyn Fn(Vec<Listed>) -> bool,
-) -> Result<(), RegionError> {
+) -> Result<Vec<Listed>, RegionError> {
     let criteria = api_criteria(criteria);
     let sort = SortCriteria::builder().attribute_name("severity").order_by(OrderBy::Desc).build();
+    let mut found: Vec<Listed> = Vec::new();
     let mut token: Option<String> = None;
     let mut seen = HashSet::new();
     let mut wanted = limit;
@@ -143,12 +141,8 @@ pub async fn list(
             .set_next_token(token.take())
             .send();
         let previous = std::mem::take(&mut ids);
-        let fetched = !previous.is_empty();
         let (page, got) = futures::join!(page, get(client, detector, previous));
-        // Sorted by severity: once a batch's least severe cannot be kept, nothing after it can.
-        if fetched && !take(got?) {
-            return Ok(());
-        }
+        found.extend(got?);
         let page = page.map_err(|e| denied("ListFindings", RegionError::from_sdk(&e)))?;
         ids = page.finding_ids().iter().take(wanted).cloned().collect();
         wanted -= ids.len();
@@ -160,10 +154,8 @@ pub async fn list(
             _ => break,
         }
     }
-    if !ids.is_empty() {
-        take(get(client, detector, ids).await?);
-    }
-    Ok(())
+    found.extend(get(client, detector, ids).await?);
+    Ok(found)
 }
 
 /// GetFindings for up to 50 ids (none: no call).

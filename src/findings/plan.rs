@@ -419,15 +419,12 @@ impl Top {
         Top { limit, kept: Vec::new(), matched: 0 }
     }
 
-    /// A batch of a region's findings, most severe first: whether a finding
-    /// at or below its least severe one could still be kept.
-    pub fn offer(&mut self, found: Vec<Listed>) -> bool {
-        let least = found.iter().map(|l| l.severity).fold(f64::INFINITY, f64::min);
+    /// A region's findings (already its most severe), and how many it matched.
+    pub fn add(&mut self, found: Vec<Listed>, matched: u64) {
+        self.matched += matched;
         self.kept.extend(found);
         self.kept.sort_by(order);
         self.kept.truncate(self.limit);
-        // An equal severity seen more recently still gets in.
-        self.kept.len() < self.limit || self.kept.last().is_some_and(|l| least >= l.severity)
     }
 
     /// Matched but not kept.
@@ -584,16 +581,11 @@ mod tests {
     #[test]
     fn the_top_keeps_the_most_severe_then_most_recent_across_regions() {
         let mut top = Top::new(3);
-        top.offer(vec![listed("us-east-1", 8.0, "2026-11-01"), listed("us-east-1", 5.0, "2026-11-30")]);
-        top.offer(vec![listed("eu-west-1", 8.0, "2026-11-02"), listed("eu-west-1", 2.0, "2026-11-30")]);
-        top.offer(vec![listed("ap-south-1", 9.1, "2026-10-01")]);
-        top.matched = 13;
+        top.add(vec![listed("us-east-1", 8.0, "2026-11-01"), listed("us-east-1", 5.0, "2026-11-30")], 10);
+        top.add(vec![listed("eu-west-1", 8.0, "2026-11-02"), listed("eu-west-1", 2.0, "2026-11-30")], 2);
+        top.add(vec![listed("ap-south-1", 9.1, "2026-10-01")], 1);
         let kept: Vec<(&str, f64)> = top.kept.iter().map(|l| (l.region.as_str(), l.severity)).collect();
         assert_eq!(kept, [("ap-south-1", 9.1), ("eu-west-1", 8.0), ("us-east-1", 8.0)]);
         assert_eq!((top.matched, top.more()), (13, 10));
-        // Full, at least 8.0: a batch reaching down to 7.5 says nothing more is wanted, one at 8.0 that more is.
-        assert!(!top.offer(vec![listed("sa-east-1", 7.5, "2026-12-01")]));
-        assert!(top.offer(vec![listed("sa-east-1", 8.0, "2026-12-01")]));
-        assert!(Top::new(5).offer(vec![listed("sa-east-1", 1.0, "2026-12-01")]), "room left");
     }
 }
