@@ -9,6 +9,7 @@ account's STS credentials and boto3 clients, and the test hooks' requests."""
 import json
 import logging
 import os
+import random
 import threading
 import urllib.error
 import urllib.request
@@ -83,3 +84,20 @@ def hook(url: str, method: str, path: str, body: bytes | None = None, region: st
             return r.status, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
+
+
+def organization(url: str, members: int):
+    """A fresh organization whose delegated administrator has `members` enabled
+    members: (administrator, its GuardDuty client, its detector, the members)."""
+    management = str(random.randrange(10**11, 10**12))
+    orgs = account_client(url, management, "organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    admin = orgs.create_account(AccountName="admin", Email="admin@example.com")["CreateAccountStatus"]["AccountId"]
+    accounts = [orgs.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")["CreateAccountStatus"]["AccountId"]
+                for i in range(members)]
+    account_client(url, management).enable_organization_admin_account(AdminAccountId=admin)
+    gd = account_client(url, admin)
+    detector = gd.list_detectors()["DetectorIds"][0]
+    gd.create_members(DetectorId=detector, AccountDetails=[{"AccountId": a, "Email": f"{a}@example.com"}
+                                                           for a in accounts])
+    return admin, gd, detector, accounts

@@ -74,18 +74,7 @@ def destination_status(body: dict) -> tuple[int, dict]:
 
 def organization(members: int):
     """A fresh organization whose delegated administrator has `members` enabled members."""
-    management = str(random.randrange(10**11, 10**12))
-    orgs = account_client(management, "organizations")
-    orgs.create_organization(FeatureSet="ALL")
-    admin = orgs.create_account(AccountName="admin", Email="admin@example.com")["CreateAccountStatus"]["AccountId"]
-    accounts = [orgs.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")["CreateAccountStatus"]["AccountId"]
-                for i in range(members)]
-    account_client(management).enable_organization_admin_account(AdminAccountId=admin)
-    gd = account_client(admin)
-    detector = gd.list_detectors()["DetectorIds"][0]
-    gd.create_members(DetectorId=detector, AccountDetails=[{"AccountId": a, "Email": f"{a}@example.com"}
-                                                           for a in accounts])
-    return admin, gd, detector, accounts
+    return emulator_harness.organization(URL, members)
 
 
 class FilterTest(unittest.TestCase):
