@@ -65,11 +65,13 @@ pub struct Global {
     pub output: OutputFormat,
 
     /// Work on only these regions (comma separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...", value_parser = parse_region)]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...", value_parser = parse_region,
+          add = region_names())]
     pub regions: Vec<String>,
 
     /// Leave these regions out (comma separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...", value_parser = parse_region)]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...", value_parser = parse_region,
+          add = region_names())]
     pub exclude_regions: Vec<String>,
 
     /// Refuse to run (exit 2, nothing changed) unless the credentials belong
@@ -250,8 +252,10 @@ pub enum Command {
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// bash: `gdctl completions bash > /etc/bash_completion.d/gdctl`;
-    /// zsh: `gdctl completions zsh > "${fpath[1]}/_gdctl"`;
+    /// zsh: `source <(gdctl completions zsh)` in ~/.zshrc;
     /// fish: `gdctl completions fish > ~/.config/fish/completions/gdctl.fish`.
+    /// The script runs `gdctl` (on PATH) at TAB time, so that every item of a
+    /// comma list completes.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -660,6 +664,14 @@ fn parse_region(s: &str) -> Result<String, String> {
         "" => Err("empty region name".into()),
         name => Ok(name.to_string()),
     }
+}
+
+/// Region names for the shell to complete; any name is taken and checked
+/// against DescribeRegions' answer.
+fn region_names() -> clap_complete::engine::ArgValueCandidates {
+    clap_complete::engine::ArgValueCandidates::new(|| {
+        crate::regions::KNOWN.iter().map(|r| clap_complete::CompletionCandidate::new(*r)).collect()
+    })
 }
 
 /// Names shells can complete; any string is taken here and checked (with

@@ -8,9 +8,34 @@ use clap::CommandFactory;
 
 use crate::cli::Cli;
 
+/// The variable under which the shell asks gdctl for completions: gdctl's
+/// own, so that a `COMPLETE` set for another tool changes nothing here.
+pub const COMPLETE_VAR: &str = "GDCTL_COMPLETE";
+
+/// When the shell asks (GDCTL_COMPLETE set): print the candidates for the
+/// words given and exit. Otherwise nothing.
+pub fn complete_if_asked() {
+    clap_complete::CompleteEnv::with_factory(Cli::command).var(COMPLETE_VAR).complete();
+}
+
+/// The shell's registration script. It runs `gdctl` at TAB time, so that
+/// every item of a comma list is completed (`--features s3-data-events,eb`),
+/// which a static script cannot do.
 pub fn completions(shell: clap_complete::Shell) -> ExitCode {
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let completer: &dyn EnvCompleter = match shell {
+        clap_complete::Shell::Bash => &Bash,
+        clap_complete::Shell::Zsh => &Zsh,
+        clap_complete::Shell::Fish => &Fish,
+        clap_complete::Shell::PowerShell => &Powershell,
+        clap_complete::Shell::Elvish => &Elvish,
+        _ => &Bash,
+    };
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "gdctl", &mut out);
+    if let Err(e) = completer.write_registration(COMPLETE_VAR, "gdctl", "gdctl", "gdctl", &mut out) {
+        eprintln!("gdctl: error: could not write the completion script: {e}");
+        return ExitCode::FAILURE;
+    }
     write_out(&out)
 }
 
@@ -164,6 +189,9 @@ Hosts that bypass the proxy, comma separated: \fB*\fR for every host; a domain, 
 .TP
 \fBGDCTL_CONFIRM_TIMEOUT\fR
 How long a question at the terminal (before a deletion or a removal) waits for its answer, in seconds (more than 0, at most 86400; default 300); with no answer by then nothing is changed.
+.TP
+\fBGDCTL_COMPLETE\fR
+Set by the completion scripts (\fBgdctl completions\fR) when the shell asks gdctl for the words that can follow: gdctl prints them and does nothing else.
 .TP
 \fBNO_COLOR\fR
 Set and not empty: no colour.

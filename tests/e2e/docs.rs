@@ -2,40 +2,75 @@
 
 use crate::common::*;
 
+/// bash with the binary under test first on PATH: the completion script
+/// runs `gdctl` at TAB time, as it does once installed.
 fn bash(script: &str) -> String {
-    let out =
-        std::process::Command::new("bash").args(["--norc", "--noprofile", "-c", script]).output().unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_gdctl")).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", script])
+        .env("PATH", path)
+        .env_remove("GDCTL_COMPLETE")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     stdout_of(&out)
 }
 
 #[test]
-fn the_bash_script_loads_and_completes_commands_features_and_frequencies() {
+fn the_bash_script_completes_commands_flags_and_every_item_of_a_comma_list() {
     let w = World::new();
     let out = w.bare_gdctl(&["completions", "bash"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let script = w.home.path().join("gdctl.bash");
     std::fs::write(&script, &out.stdout).unwrap();
+    // What bash's programmable completion sets before it calls the function
+    // `complete -F` names, for the line typed so far.
     let complete = |words: &str, cword: usize| {
         bash(&format!(
-            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE=\"${{COMP_WORDS[*]}}\"; \
-             COMP_POINT=${{#COMP_LINE}}; _gdctl gdctl \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; \
+            "source {}; f=$(complete -p gdctl); f=${{f##*-F }}; f=${{f%% *}}; \
+             COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE=\"${{COMP_WORDS[*]}}\"; \
+             COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9; \
+             $f gdctl \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; \
              echo \"${{COMPREPLY[*]}}\"",
             script.display()
         ))
+        .trim()
+        .to_string()
     };
-    assert_eq!(complete("gdctl en", 1).trim(), "enable");
-    assert_eq!(complete("gdctl enable --features s3", 3).trim(), "s3-data-events");
-    assert_eq!(complete("gdctl enable --frequency ''", 3).trim(), "fifteen-minutes one-hour six-hours");
+    assert_eq!(complete("gdctl en", 1), "enable");
+    assert_eq!(complete("gdctl enable --dry", 2), "--dry-run");
+    assert_eq!(complete("gdctl enable --features s3", 3), "s3-data-events");
+    // The item after a comma, the ones before it kept.
     assert_eq!(
-        complete("gdctl status --check --features runtime-monitoring --runtime-agents ecs", 6).trim(),
-        "ecs-fargate"
+        complete("gdctl enable --features s3-data-events,eb", 3),
+        "s3-data-events,ebs-malware-protection"
+    );
+    assert_eq!(
+        complete("gdctl status --regions us-east-1,eu-central-", 3),
+        "us-east-1,eu-central-1 us-east-1,eu-central-2"
+    );
+    assert_eq!(
+        complete("gdctl --exclude-regions ap-northeast-1,ap-northeast-3,sa", 2),
+        "ap-northeast-1,ap-northeast-3,sa-east-1"
+    );
+    assert_eq!(complete("gdctl enable --frequency ''", 3), "fifteen-minutes one-hour six-hours");
+    assert_eq!(
+        complete("gdctl status --check --features runtime-monitoring --runtime-agents ec2,ecs", 6),
+        "ec2,ecs-fargate"
+    );
+    assert_eq!(complete("gdctl findings --check --fail-on cr", 4), "critical");
+    assert_eq!(complete("gdctl --output j", 2), "json");
+    let examples = manifest_dir().join("examples").join("gu");
+    assert_eq!(
+        complete(&format!("gdctl apply {}", examples.display()), 2),
+        manifest_dir().join("examples").join("guardduty.toml").display().to_string()
     );
 
     for shell in ["zsh", "fish", "powershell", "elvish"] {
         let out = w.bare_gdctl(&["completions", shell]).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{shell}");
-        assert!(stdout_of(&out).contains("gdctl"), "{shell}");
+        assert!(stdout_of(&out).contains("GDCTL_COMPLETE"), "{shell}");
     }
     let out = w.bare_gdctl(&["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -129,9 +164,11 @@ fn the_release_archives_man_pages_and_completions_are_written_by_the_binary() {
         let text = std::fs::read_to_string(out.path().join("man").join(page)).unwrap();
         assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
     }
-    for (file, says) in
-        [("gdctl.bash", "_gdctl()"), ("_gdctl", "#compdef gdctl"), ("gdctl.fish", "complete -c gdctl")]
-    {
+    for (file, says) in [
+        ("gdctl.bash", "GDCTL_COMPLETE=\"bash\""),
+        ("_gdctl", "#compdef gdctl"),
+        ("gdctl.fish", "GDCTL_COMPLETE=fish gdctl"),
+    ] {
         let text = std::fs::read_to_string(out.path().join("completions").join(file)).unwrap();
         assert!(text.contains(says), "{file}");
     }
