@@ -1,4 +1,4 @@
-//! `--output json`: the whole report as one document (shape in the README).
+//! `--output json`: the whole report as one document (its shape in docs/output.md).
 
 use std::io::{self, Write};
 

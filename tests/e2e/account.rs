@@ -8,7 +8,7 @@ use crate::common::*;
 
 const REGION: &str = "eu-north-1";
 
-/// One row of the README's precedence table.
+/// One row of the precedence table in docs/configuration.md.
 struct Row {
     name: &'static str,
     args: Vec<String>,
