@@ -68,7 +68,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
             }
             .map_err(SetupError::Invalid)?,
         ),
-        Command::Completions { .. } | Command::Man { .. } => {
+        Command::Completions { .. } | Command::Man { .. } | Command::IamPolicy(_) => {
             unreachable!("answered in main, before any set-up")
         }
     };

@@ -6,34 +6,68 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::findings::plan::{Band, MaxAge};
 
-const AFTER_HELP: &str = "\
-Exit codes:
-  0  every target region succeeded (no-ops included)
-  1  at least one region failed or has an unknown outcome (the others were
-     still done), a deletion or an administrator's removal was not confirmed,
-     or the report could not be written (a reader that stops early, as
-     `| head` does, is not counted: the run's own code stays)
-  2  usage or setup error (bad flag or setting, unknown region, no region
-     left, no home region, no credentials, unknown profile, another account
-     than --expect-account, GetCallerIdentity or DescribeRegions failed or
-     timed out, an organization gdctl cannot list, a flag that could only be
-     ignored, a confirmation that could not be asked or got no answer);
-     nothing was changed
-  3  `status --check` or `org status --check` found a region out of line,
-     `usage --check` a cost above --max-usd, `findings --check` (or
-     --max-age) a finding it gates on or a region GuardDuty does not watch,
-     or `apply --check` a region that differs from the file
-  130, 143, 129  interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: the regions in flight
-     were finished and reported, the others not started
+/// Every exit code gdctl has and when: `--help` and the man pages both say it from here.
+pub const EXIT_CODES: &[(&str, &str)] = &[
+    ("0", "every target region succeeded (no-ops included)"),
+    (
+        "1",
+        "at least one region failed or has an unknown outcome (the others were still done), a \
+         deletion or an administrator's removal was not confirmed, or the report could not be \
+         written (a reader that stops early, as `head` does, is not counted: the run's own code \
+         stays)",
+    ),
+    (
+        "2",
+        "usage or setup error (bad flag or setting, unknown region, no region left, no home \
+         region, no credentials, unknown profile, another account than --expect-account, \
+         GetCallerIdentity or DescribeRegions failed or timed out, an organization gdctl cannot \
+         list, a flag that could only be ignored, a confirmation that could not be asked or got \
+         no answer); nothing was changed",
+    ),
+    (
+        "3",
+        "`status --check` or `org status --check` found a region out of line, `usage --check` a \
+         cost above --max-usd, `findings --check` (or --max-age) a finding it gates on or a region \
+         GuardDuty does not watch, or `apply --check` a region that differs from the file",
+    ),
+    (
+        "130, 143, 129",
+        "interrupted by SIGINT (Ctrl-C), SIGTERM or SIGHUP: the regions in flight were finished \
+         and reported, the others not started",
+    ),
+];
 
+const AFTER_HELP_ENVIRONMENT: &str = "\
 Credentials, profile, home region and endpoint are read as the aws CLI reads
 them (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS,
 ~/.aws/config, ...); the flags above override them, and --profile is used even
 where AWS_ACCESS_KEY_ID is set. The account acted on is named in the summary.";
 
+/// `gdctl --help`'s last part: the exit codes, wrapped, then the environment.
+fn after_help() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for (code, when) in EXIT_CODES {
+        let mut line = format!("  {code} ");
+        for word in when.split_whitespace() {
+            if line.len() + 1 + word.len() > 78 {
+                text.push_str(&line);
+                text.push('\n');
+                line = "    ".to_string();
+            }
+            line.push(' ');
+            line.push_str(word);
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(AFTER_HELP_ENVIRONMENT);
+    text
+}
+
 /// Turn AWS GuardDuty on, off, and check it, in every region of an account at once.
 #[derive(Debug, Parser)]
-#[command(name = "gdctl", version, about, after_help = AFTER_HELP)]
+#[command(name = "gdctl", version, about, after_help = after_help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -144,7 +178,9 @@ impl Command {
                 Some(FindingsAction::Archive(s)) => &s.select,
             }),
             Command::Apply(a) => Some(&a.select),
-            Command::Org(_) | Command::Completions { .. } | Command::Man { .. } => None,
+            Command::Org(_) | Command::IamPolicy(_) | Command::Completions { .. } | Command::Man { .. } => {
+                None
+            }
         }
     }
 }
@@ -249,6 +285,14 @@ pub enum Command {
     /// members, in every region (run with the management account's credentials).
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Print the minimum IAM policy (JSON) for the commands named, all of them
+    /// when none is: `gdctl iam-policy status > policy.json`.
+    ///
+    /// The calls are the ones the command makes with every flag. Without
+    /// --role, the credentials gdctl runs with, working in their own account
+    /// (for org: the management account's); with --role, the role it assumes in
+    /// each other account (for org: the delegated administrator's).
+    IamPolicy(IamPolicyArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
     ///
     /// bash: `gdctl completions bash > /etc/bash_completion.d/gdctl`;
@@ -267,6 +311,47 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
     },
+}
+
+/// For the commands that only print text about gdctl (completions, man,
+/// iam-policy): the first flag given of the ones for a run against AWS.
+pub fn text_only_with_run_flag(matches: &clap::ArgMatches) -> Option<String> {
+    let (name, sub) = matches.subcommand()?;
+    if !matches!(name, "completions" | "man" | "iam-policy") {
+        return None;
+    }
+    let root = <Cli as clap::CommandFactory>::command();
+    let own = root.find_subcommand(name)?;
+    let given = root
+        .get_arguments()
+        .filter(|a| a.is_global_set() && !own.get_arguments().any(|o| o.get_id() == a.get_id()))
+        .find(|a| sub.value_source(a.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|a| a.get_long().map(|l| format!("--{l}")).unwrap_or_else(|| "-v".to_string()));
+    given
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// The commands (all when none): enable, disable, status, usage,
+    /// findings, findings-sample, findings-archive, apply, org (its three
+    /// commands), org-enable, org-status, org-disable.
+    #[arg(value_enum, value_name = "COMMAND", hide_possible_values = true)]
+    pub commands: Vec<crate::iam::PolicyCommand>,
+
+    /// The side of the role gdctl assumes in each other account (--accounts,
+    /// --org), for org the delegated administrator's.
+    #[arg(long)]
+    pub role: bool,
+
+    /// The caller of a run across accounts: also sts:AssumeRole on the role
+    /// in every account, and the organization's listing (--org, --org-unit).
+    #[arg(long, conflicts_with = "role")]
+    pub accounts: bool,
+
+    /// The role the caller assumes, as in --accounts runs and org's
+    /// [default: OrganizationAccountAccessRole].
+    #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
+    pub role_name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -104,6 +104,10 @@ fn subpages(
         if cmd.get_subcommands().next().is_some() {
             page.render_subcommands_section(&mut out)?;
         }
+        examples(&mut out, name)?;
+        exit_status(&mut out)?;
+        out.extend_from_slice(ENVIRONMENT.as_bytes());
+        out.extend_from_slice(FILES.as_bytes());
         out.extend_from_slice(SEE_ALSO.as_bytes());
         let path = dir.join(format!("{name}.1"));
         std::fs::write(&path, &out)?;
@@ -114,8 +118,7 @@ fn subpages(
 }
 
 /// Each subcommand's page points to the one page that holds what is common.
-const SEE_ALSO: &str =
-    ".SH \"SEE ALSO\"\n\\fBgdctl\\fR(1): exit status, environment, files, and every command on one page.\n";
+const SEE_ALSO: &str = ".SH \"SEE ALSO\"\n\\fBgdctl\\fR(1): every command on one page.\n";
 
 /// clap_mangen's page, each subcommand's flags too (`org`'s own
 /// subcommands included: one page covers the whole tool), then what gdctl
@@ -130,11 +133,207 @@ fn page(out: &mut Vec<u8>) -> std::io::Result<()> {
     page.render_description_section(out)?;
     page.render_options_section(out)?;
     page.render_subcommands_section(out)?;
-    page.render_extra_section(out)?;
     sections(out, &cmd, "GDCTL")?;
+    examples(out, "gdctl")?;
+    exit_status(out)?;
     out.extend_from_slice(ENVIRONMENT.as_bytes());
     out.extend_from_slice(FILES.as_bytes());
     page.render_version_section(out)
+}
+
+/// Each page's examples: (what it does, the command line).
+pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "gdctl",
+        &[
+            (
+                "Turn GuardDuty on in every region the account can use, findings published every 15 minutes.",
+                "gdctl enable --frequency fifteen-minutes",
+            ),
+            (
+                "Fail a CI job (exit 3) where a region is not watched at that frequency.",
+                "gdctl status --check --frequency fifteen-minutes",
+            ),
+            ("Fail it where a high or critical finding is active.", "gdctl findings --check"),
+            (
+                "Converge a settings file in every region of every account of the organization.",
+                "gdctl apply guardduty.toml --org",
+            ),
+        ],
+    ),
+    (
+        "gdctl-enable",
+        &[
+            (
+                "Every region, findings published every 15 minutes.",
+                "gdctl enable --frequency fifteen-minutes",
+            ),
+            (
+                "Only two protection plans, showing what would change first.",
+                "gdctl enable --features s3-data-events,eks-audit-logs --dry-run",
+            ),
+            (
+                "Two accounts, through the role gdctl assumes in each.",
+                "gdctl enable --accounts 111111111111,222222222222 --role-name security/gdctl",
+            ),
+            ("Tag every detector.", "gdctl enable --tag team=security"),
+        ],
+    ),
+    (
+        "gdctl-disable",
+        &[
+            ("Suspend GuardDuty everywhere, keeping its findings.", "gdctl disable --suspend"),
+            (
+                "Delete one region's detector without the question (in CI).",
+                "gdctl disable --regions eu-west-1 --yes --expect-account 123456789012",
+            ),
+            (
+                "Delete only the detectors tagged as a test's.",
+                "gdctl disable --only-tagged purpose=test --dry-run",
+            ),
+        ],
+    ),
+    (
+        "gdctl-status",
+        &[
+            ("Each region's detector.", "gdctl status"),
+            (
+                "Exit 3 where a region is not enabled at 15 minutes.",
+                "gdctl status --check --frequency fifteen-minutes",
+            ),
+            ("The same as JSON, for a script.", "gdctl status --output json"),
+        ],
+    ),
+    (
+        "gdctl-usage",
+        &[
+            ("Cost over the last 30 days by protection plan.", "gdctl usage --by plan"),
+            ("Exit 3 if the total is above 250 USD.", "gdctl usage --check --max-usd 250"),
+        ],
+    ),
+    (
+        "gdctl-findings",
+        &[
+            ("Active findings counted by severity in every region.", "gdctl findings"),
+            (
+                "The 20 most severe high or critical findings across every region.",
+                "gdctl findings --list --limit 20 --severity high",
+            ),
+            ("Exit 3 on any active critical finding.", "gdctl findings --check --fail-on critical"),
+            (
+                "Exit 3 on a high finding older than a day or a medium one older than a week.",
+                "gdctl findings --max-age high=1d,medium=7d",
+            ),
+        ],
+    ),
+    (
+        "gdctl-findings-sample",
+        &[(
+            "Sample findings in one region, to test what reads them.",
+            "gdctl findings sample --regions us-east-1",
+        )],
+    ),
+    (
+        "gdctl-findings-archive",
+        &[("Archive the sample findings again (never real ones).", "gdctl findings archive --samples")],
+    ),
+    (
+        "gdctl-apply",
+        &[
+            ("What would change in every region.", "gdctl apply guardduty.toml --dry-run"),
+            ("Make every region match the file.", "gdctl apply guardduty.toml"),
+            ("Exit 3 where a region differs from the file.", "gdctl apply guardduty.toml --check"),
+        ],
+    ),
+    (
+        "gdctl-org",
+        &[
+            (
+                "Name the delegated administrator and enrol every account.",
+                "gdctl org enable --admin-account 111111111111 --auto-enable all",
+            ),
+            (
+                "Exit 3 where a region's organization set-up differs.",
+                "gdctl org status --check --admin-account 111111111111 --auto-enable all",
+            ),
+        ],
+    ),
+    (
+        "gdctl-org-enable",
+        &[
+            (
+                "Name the delegated administrator and enrol every account, in every region.",
+                "gdctl org enable --admin-account 111111111111 --auto-enable all",
+            ),
+            (
+                "Only new accounts are enrolled automatically; show the plan first.",
+                "gdctl org enable --admin-account 111111111111 --auto-enable new --dry-run",
+            ),
+        ],
+    ),
+    (
+        "gdctl-org-status",
+        &[
+            ("Each region's administrator, auto-enable and members.", "gdctl org status"),
+            (
+                "Exit 3 where a region's set-up differs.",
+                "gdctl org status --check --admin-account 111111111111 --auto-enable all",
+            ),
+        ],
+    ),
+    (
+        "gdctl-org-disable",
+        &[(
+            "Remove the delegated administrator in every region.",
+            "gdctl org disable --admin-account 111111111111",
+        )],
+    ),
+    (
+        "gdctl-iam-policy",
+        &[
+            ("The policy for running status with one's own credentials.", "gdctl iam-policy status"),
+            (
+                "The policy for the role gdctl assumes in each other account.",
+                "gdctl iam-policy enable disable status --role",
+            ),
+            ("The delegated administrator's side of gdctl org.", "gdctl iam-policy org --role"),
+        ],
+    ),
+    (
+        "gdctl-completions",
+        &[
+            ("bash.", "gdctl completions bash > ~/.local/share/bash-completion/completions/gdctl"),
+            ("fish.", "gdctl completions fish > ~/.config/fish/completions/gdctl.fish"),
+        ],
+    ),
+    ("gdctl-man", &[("This page and every command's.", "gdctl man --dir /usr/local/share/man/man1")]),
+];
+
+fn examples(out: &mut Vec<u8>, page: &str) -> std::io::Result<()> {
+    let Some((_, list)) = EXAMPLES.iter().find(|(p, _)| *p == page) else { return Ok(()) };
+    writeln!(out, ".SH EXAMPLES")?;
+    for (what, line) in *list {
+        writeln!(out, ".TP\n{}\n.EX\n{}\n.EE", roff(what), roff(line))?;
+    }
+    Ok(())
+}
+
+fn exit_status(out: &mut Vec<u8>) -> std::io::Result<()> {
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    for (code, when) in crate::cli::EXIT_CODES {
+        writeln!(out, ".TP\n\\fB{}\\fR\n{}", code, roff(when))?;
+    }
+    Ok(())
+}
+
+/// Text as roff shows it: backslashes and dashes escaped, no line taken for a request.
+fn roff(text: &str) -> String {
+    let text = text.replace('\\', "\\e").replace('-', "\\-");
+    if text.starts_with(['.', '\'']) {
+        format!("\\&{text}")
+    } else {
+        text
+    }
 }
 
 /// Every variable gdctl reads, itself or through the SDK's credential chain.
@@ -236,6 +435,31 @@ fn write_out(bytes: &[u8]) -> ExitCode {
         Err(e) => {
             eprintln!("gdctl: error: could not write to stdout: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    /// Every example the man pages give is a command line gdctl takes, and
+    /// each page that has examples shows its own command.
+    #[test]
+    fn every_example_parses_and_belongs_to_its_page() {
+        for (page, examples) in super::EXAMPLES {
+            assert!(!examples.is_empty(), "{page}");
+            for (what, line) in *examples {
+                assert!(what.ends_with('.'), "{page}: {what}");
+                let words: Vec<&str> = line.split(" > ").next().unwrap().split_whitespace().collect();
+                if let Err(e) = crate::cli::Cli::try_parse_from(&words) {
+                    panic!("{page}: `{line}`: {e}");
+                }
+                let command = page.replace('-', " ").replace("iam policy", "iam-policy");
+                if *page != "gdctl" && *page != "gdctl-org" {
+                    assert!(line.starts_with(&command), "{page}: `{line}`");
+                }
+            }
         }
     }
 }

@@ -341,7 +341,7 @@ fn hint_for(code: &str) -> Option<&'static str> {
             Some("the region may not be enabled for this account")
         }
         "AccessDeniedException" | "UnauthorizedOperation" | "AccessDenied" => {
-            Some("see the minimum IAM policy in the README")
+            Some("`gdctl iam-policy COMMAND` prints the IAM policy a command needs")
         }
         _ => None,
     }

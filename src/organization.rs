@@ -53,7 +53,7 @@ pub fn with_hint(mut e: RegionError) -> RegionError {
     } else if m.contains("limit") && m.contains("member") {
         Some("the administrator's member account limit is reached (Service Quotas, GuardDuty)")
     } else if e.code == "AccessDeniedException" {
-        Some("the caller needs the IAM permissions listed in the README (gdctl org)")
+        Some("`gdctl iam-policy org` prints the management side's policy, `--role` the administrator's")
     } else {
         None
     };

@@ -15,7 +15,7 @@ use crate::fanout::WriteSent;
 pub fn denied(call: &'static str, mut e: RegionError) -> RegionError {
     if matches!(e.code.as_str(), "AccessDeniedException" | "AccessDenied") {
         e.hint = Some(std::borrow::Cow::Owned(format!(
-            "gdctl apply needs guardduty:{call} (see the minimum IAM policy in the README)"
+            "gdctl apply needs guardduty:{call} (`gdctl iam-policy apply` prints the policy)"
         )));
     }
     e

@@ -40,8 +40,13 @@ fn api_criteria(c: &Criteria) -> FindingCriteria {
 /// A refusal names the permission the command needs.
 pub fn denied(call: &'static str, mut e: RegionError) -> RegionError {
     if matches!(e.code.as_str(), "AccessDeniedException" | "AccessDenied") {
+        let command = match call {
+            "CreateSampleFindings" => "findings-sample",
+            "ArchiveFindings" => "findings-archive",
+            _ => "findings",
+        };
         e.hint = Some(std::borrow::Cow::Owned(format!(
-            "this needs guardduty:{call} (see the minimum IAM policy in the README)"
+            "this needs guardduty:{call} (`gdctl iam-policy {command}` prints the policy)"
         )));
     }
     e

@@ -478,7 +478,7 @@ mod tests {
         assert_eq!(
             lines[0],
             "ap-south-1  failed       -                                 \
-             AccessDeniedException: no (see the minimum IAM policy in the README)"
+             AccessDeniedException: no (`gdctl iam-policy COMMAND` prints the IAM policy a command needs)"
         );
         assert_eq!(
             lines[1],

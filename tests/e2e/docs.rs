@@ -101,7 +101,8 @@ fn the_man_page_renders_without_warnings_and_names_everything() {
         "--accounts",
         "--org-unit",
         "--expect-account",
-        "Exit codes",
+        "EXIT STATUS",
+        "EXAMPLES",
         "130, 143",
         "AWS_PROFILE",
         "AWS_MAX_ATTEMPTS",
@@ -136,9 +137,15 @@ fn man_dir_writes_a_page_for_every_page_gdctl_1_names_each_rendering_cleanly() {
     named.sort();
     named.dedup();
     assert!(named.len() >= 6, "{named:?}");
+    assert!(!main.contains("EXTRA"), "{main}");
     for name in &named {
         let text = render(&dir.join(format!("{name}.1")));
         assert!(text.contains("SEE ALSO") && text.contains("gdctl(1)"), "{name}: {text}");
+        // Each page whole on its own: what it exits with, what it reads.
+        for section in ["EXIT STATUS", "ENVIRONMENT", "AWS_PROFILE", "FILES", "~/.aws/config"] {
+            assert!(text.contains(section), "{name} has no {section}");
+        }
+        assert!(text.contains("EXAMPLES"), "{name} has no EXAMPLES");
     }
     // The org subcommands' own pages, with their own flags.
     let enable = render(&dir.join("gdctl-org-enable.1")).split_whitespace().collect::<Vec<_>>().join(" ");

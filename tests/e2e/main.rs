@@ -16,6 +16,7 @@ mod faults;
 mod features;
 mod findings;
 mod hardening;
+mod iam;
 mod interrupt;
 mod network;
 mod org;

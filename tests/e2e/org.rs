@@ -12,14 +12,14 @@ const TWO: &str = "eu-west-1,us-west-2";
 const REGIONS: [&str; 2] = ["eu-west-1", "us-west-2"];
 
 /// A fresh organization: the world's account is its management account.
-struct Organization {
-    world: World,
+pub struct Organization {
+    pub world: World,
     /// The member accounts created in it (the first is made administrator).
     accounts: Vec<Account>,
 }
 
 impl Organization {
-    fn new(members: usize) -> Organization {
+    pub fn new(members: usize) -> Organization {
         let world = World::new();
         let org = organizations(&world.account);
         let accounts = block_on(async {
@@ -40,7 +40,7 @@ impl Organization {
         Organization { world, accounts: accounts.iter().map(|id| Account::of(id)).collect() }
     }
 
-    fn admin(&self) -> &Account {
+    pub fn admin(&self) -> &Account {
         &self.accounts[0]
     }
 

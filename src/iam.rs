@@ -1,0 +1,408 @@
+//! The minimum IAM policy of each command, from the one table of the calls it
+//! makes (`gdctl iam-policy`). The end-to-end tests hold every call a command
+//! makes (the SDK's own operation names, from its log) against this table.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use serde::Serialize;
+use serde_json::json;
+
+/// A command as `gdctl iam-policy` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum PolicyCommand {
+    Enable,
+    Disable,
+    Status,
+    Usage,
+    Findings,
+    FindingsSample,
+    FindingsArchive,
+    Apply,
+    /// org enable, org status and org disable.
+    Org,
+    OrgEnable,
+    OrgStatus,
+    OrgDisable,
+}
+
+impl PolicyCommand {
+    /// What the name covers: `org` is its three commands.
+    fn expand(self) -> &'static [PolicyCommand] {
+        use PolicyCommand::*;
+        match self {
+            Org => &[OrgEnable, OrgStatus, OrgDisable],
+            Enable => &[Enable],
+            Disable => &[Disable],
+            Status => &[Status],
+            Usage => &[Usage],
+            Findings => &[Findings],
+            FindingsSample => &[FindingsSample],
+            FindingsArchive => &[FindingsArchive],
+            Apply => &[Apply],
+            OrgEnable => &[OrgEnable],
+            OrgStatus => &[OrgStatus],
+            OrgDisable => &[OrgDisable],
+        }
+    }
+
+    fn is_org(self) -> bool {
+        matches!(self, PolicyCommand::OrgEnable | PolicyCommand::OrgStatus | PolicyCommand::OrgDisable)
+    }
+}
+
+/// Whose credentials make the calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The credentials gdctl runs with, in their own account (for `org`:
+    /// the management account).
+    Caller,
+    /// The role gdctl assumes in each other account (for `org`: the
+    /// delegated administrator's).
+    Role,
+}
+
+/// Everything but the per-command calls: the region discovery every command
+/// makes in each account it works in. STS GetCallerIdentity needs no permission.
+const DISCOVERY: &[&str] = &["ec2:DescribeRegions"];
+
+const DETECTOR_READ: &[&str] = &["guardduty:ListDetectors", "guardduty:GetDetector"];
+const DETECTOR_WRITE: &[&str] =
+    &["guardduty:CreateDetector", "guardduty:UpdateDetector", "guardduty:TagResource"];
+/// `org enable` converges detectors as `enable` does, but tags none.
+const ORG_DETECTOR_WRITE: &[&str] = &["guardduty:CreateDetector", "guardduty:UpdateDetector"];
+
+/// The calls each command makes on each side, every flag's included (`--tag`,
+/// `--by account`, `--list`, ...). The caller's account and every other account
+/// take the same calls for the commands that are not `org`.
+fn calls(command: PolicyCommand, side: Side) -> Vec<&'static [&'static str]> {
+    use PolicyCommand::*;
+    match (command, side) {
+        (Enable, _) => vec![DISCOVERY, DETECTOR_READ, DETECTOR_WRITE],
+        (Disable, _) => {
+            vec![DISCOVERY, DETECTOR_READ, &["guardduty:UpdateDetector", "guardduty:DeleteDetector"]]
+        }
+        (Status, _) => vec![DISCOVERY, DETECTOR_READ],
+        (Usage, _) => vec![
+            DISCOVERY,
+            DETECTOR_READ,
+            &["guardduty:GetUsageStatistics", "guardduty:GetRemainingFreeTrialDays", "guardduty:ListMembers"],
+        ],
+        (Findings, _) => vec![
+            DISCOVERY,
+            DETECTOR_READ,
+            &[
+                "guardduty:GetFindingsStatistics",
+                "guardduty:ListFindings",
+                "guardduty:GetFindings",
+                "guardduty:ListMembers",
+            ],
+        ],
+        (FindingsSample, _) => vec![DISCOVERY, DETECTOR_READ, &["guardduty:CreateSampleFindings"]],
+        (FindingsArchive, _) => vec![
+            DISCOVERY,
+            DETECTOR_READ,
+            &["guardduty:ListFindings", "guardduty:GetFindings", "guardduty:ArchiveFindings"],
+        ],
+        (Apply, _) => vec![
+            DISCOVERY,
+            DETECTOR_READ,
+            DETECTOR_WRITE,
+            &[
+                "guardduty:ListFilters",
+                "guardduty:GetFilter",
+                "guardduty:CreateFilter",
+                "guardduty:UpdateFilter",
+                "guardduty:DeleteFilter",
+                "guardduty:ListIPSets",
+                "guardduty:GetIPSet",
+                "guardduty:CreateIPSet",
+                "guardduty:UpdateIPSet",
+                "guardduty:DeleteIPSet",
+                "guardduty:ListThreatIntelSets",
+                "guardduty:GetThreatIntelSet",
+                "guardduty:CreateThreatIntelSet",
+                "guardduty:UpdateThreatIntelSet",
+                "guardduty:DeleteThreatIntelSet",
+                "guardduty:ListPublishingDestinations",
+                "guardduty:DescribePublishingDestination",
+                "guardduty:CreatePublishingDestination",
+                "guardduty:UpdatePublishingDestination",
+            ],
+        ],
+        // The management account: the administrator named, and its own
+        // detector (it is a member too).
+        (OrgEnable, Side::Caller) => vec![
+            DISCOVERY,
+            ORG_MANAGEMENT_READ,
+            DETECTOR_READ,
+            ORG_DETECTOR_WRITE,
+            &["guardduty:EnableOrganizationAdminAccount"],
+            GUARDDUTY_ON_ORGANIZATIONS,
+        ],
+        (OrgStatus, Side::Caller) => vec![DISCOVERY, ORG_MANAGEMENT_READ],
+        (OrgDisable, Side::Caller) => {
+            vec![DISCOVERY, ORG_MANAGEMENT_READ, &["guardduty:DisableOrganizationAdminAccount"]]
+        }
+        // The delegated administrator.
+        (OrgEnable, Side::Role) => vec![
+            DETECTOR_READ,
+            ORG_DETECTOR_WRITE,
+            ORG_ADMIN_READ,
+            &["guardduty:UpdateOrganizationConfiguration", "guardduty:CreateMembers"],
+            ADMIN_ON_ORGANIZATIONS,
+        ],
+        (OrgStatus, Side::Role) => vec![DETECTOR_READ, ORG_ADMIN_READ],
+        (OrgDisable, Side::Role) => vec![
+            DETECTOR_READ,
+            ORG_ADMIN_READ,
+            &["guardduty:UpdateOrganizationConfiguration", "guardduty:DisassociateMembers"],
+        ],
+        (Org, side) => Org.expand().iter().flat_map(|c| calls(*c, side)).collect(),
+    }
+}
+
+const ORG_MANAGEMENT_READ: &[&str] =
+    &["organizations:ListAccounts", "guardduty:ListOrganizationAdminAccounts"];
+const ORG_ADMIN_READ: &[&str] =
+    &["guardduty:DescribeOrganizationConfiguration", "guardduty:ListMembers", "guardduty:GetMemberDetectors"];
+
+/// Not gdctl's calls: what GuardDuty itself calls in Organizations, on the
+/// caller's behalf, when EnableOrganizationAdminAccount is called (AWS's
+/// "Permissions required to designate a delegated GuardDuty administrator").
+const GUARDDUTY_ON_ORGANIZATIONS: &[&str] = &[
+    "organizations:DescribeOrganization",
+    "organizations:EnableAWSServiceAccess",
+    "organizations:RegisterDelegatedAdministrator",
+    "organizations:ListDelegatedAdministrators",
+    "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:DescribeOrganizationalUnit",
+    "organizations:DescribeAccount",
+];
+
+/// What GuardDuty reads of the organization for its administrator (members
+/// and auto-enable).
+const ADMIN_ON_ORGANIZATIONS: &[&str] = &["organizations:DescribeOrganization", "organizations:ListAccounts"];
+
+/// The caller of a run across accounts (`--accounts`, `--org`, `--org-unit`):
+/// the organization listed, and the role assumed in each account.
+const ACROSS_ACCOUNTS: &[&str] = &[
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+];
+
+const SERVICE_LINKED_ROLE: &str =
+    "arn:aws:iam::*:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty";
+
+/// What was asked: the commands, the side, and the role's name.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub commands: Vec<PolicyCommand>,
+    pub side: Side,
+    /// The caller of a run across accounts.
+    pub accounts: bool,
+    pub role_name: String,
+}
+
+/// An IAM policy document, its keys in the order AWS's own examples use.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Policy {
+    pub version: &'static str,
+    pub statement: Vec<Statement>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    pub sid: &'static str,
+    pub effect: &'static str,
+    pub action: Actions,
+    pub resource: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<serde_json::Value>,
+}
+
+/// One action is written as a string, as AWS writes it; more as a list.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Actions {
+    One(&'static str),
+    Many(Vec<&'static str>),
+}
+
+impl Actions {
+    #[cfg(test)]
+    pub fn names(&self) -> Vec<&'static str> {
+        match self {
+            Actions::One(a) => vec![a],
+            Actions::Many(a) => a.clone(),
+        }
+    }
+}
+
+fn allow(sid: &'static str, action: Actions, resource: impl Into<String>) -> Statement {
+    Statement { sid, effect: "Allow", action, resource: resource.into(), condition: None }
+}
+
+/// The policy document.
+pub fn policy(request: &Request) -> Policy {
+    let commands: BTreeSet<PolicyCommand> = if request.commands.is_empty() {
+        PolicyCommand::value_variants().iter().flat_map(|c| c.expand()).copied().collect()
+    } else {
+        request.commands.iter().flat_map(|c| c.expand()).copied().collect()
+    };
+    let mut actions = BTreeSet::new();
+    for command in &commands {
+        for group in calls(*command, request.side) {
+            actions.extend(group.iter().copied());
+        }
+    }
+    let caller = request.side == Side::Caller;
+    if caller && request.accounts {
+        actions.extend(ACROSS_ACCOUNTS.iter().copied());
+    }
+    let mut statements = vec![allow("GdctlCalls", Actions::Many(actions.into_iter().collect()), "*")];
+    if caller && (request.accounts || commands.iter().any(|c| c.is_org())) {
+        let role = format!("arn:aws:iam::*:role/{}", request.role_name);
+        statements.push(allow("AssumeTheRole", Actions::One("sts:AssumeRole"), role));
+    }
+    // GuardDuty makes its service-linked role with the first detector of an
+    // account, as the caller.
+    if commands
+        .iter()
+        .any(|c| matches!(c, PolicyCommand::Enable | PolicyCommand::Apply | PolicyCommand::OrgEnable))
+    {
+        let mut slr = allow(
+            "GuardDutyServiceLinkedRole",
+            Actions::One("iam:CreateServiceLinkedRole"),
+            SERVICE_LINKED_ROLE,
+        );
+        slr.condition = Some(json!({ "StringLike": { "iam:AWSServiceName": "guardduty.amazonaws.com" } }));
+        statements.push(slr);
+    }
+    // Trusted IP and threat lists: GuardDuty gives its role the read of the
+    // list's object, as the caller (AWS's page on trusted IP and threat lists).
+    if commands.contains(&PolicyCommand::Apply) {
+        statements.push(allow(
+            "GuardDutyListsRolePolicy",
+            Actions::Many(vec!["iam:PutRolePolicy", "iam:DeleteRolePolicy"]),
+            SERVICE_LINKED_ROLE,
+        ));
+    }
+    Policy { version: "2012-10-17", statement: statements }
+}
+
+/// The request as the flags give it, or what is wrong with it (exit 2).
+pub fn request(args: &crate::cli::IamPolicyArgs) -> Result<Request, String> {
+    let side = if args.role { Side::Role } else { Side::Caller };
+    let all_org =
+        !args.commands.is_empty() && args.commands.iter().all(|c| c.expand().iter().all(|c| c.is_org()));
+    if args.accounts && all_org {
+        return Err("--accounts is for the commands that work across accounts; `gdctl org` \
+                    reaches the administrator with --role-name instead: drop --accounts"
+            .into());
+    }
+    let any_org =
+        args.commands.is_empty() || args.commands.iter().any(|c| c.expand().iter().any(|c| c.is_org()));
+    if args.role_name.is_some() && (args.role || !(args.accounts || any_org)) {
+        return Err("--role-name names the role the caller assumes: it goes with --accounts or an org \
+                    command, without --role"
+            .into());
+    }
+    Ok(Request {
+        commands: args.commands.clone(),
+        side,
+        accounts: args.accounts,
+        role_name: args
+            .role_name
+            .clone()
+            .unwrap_or_else(|| crate::cli::AccountArgs::DEFAULT_ROLE.to_string()),
+    })
+}
+
+pub fn print(args: &crate::cli::IamPolicyArgs) -> ExitCode {
+    let request = match request(args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gdctl: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut text = serde_json::to_string_pretty(&policy(&request)).unwrap_or_default();
+    text.push('\n');
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gdctl: error: could not write to stdout: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actions(commands: &[PolicyCommand], side: Side, accounts: bool) -> Vec<&'static str> {
+        let request = Request { commands: commands.to_vec(), side, accounts, role_name: "gdctl".into() };
+        policy(&request).statement.iter().flat_map(|s| s.action.names()).collect()
+    }
+
+    #[test]
+    fn status_reads_only() {
+        assert_eq!(
+            actions(&[PolicyCommand::Status], Side::Caller, false),
+            ["ec2:DescribeRegions", "guardduty:GetDetector", "guardduty:ListDetectors"]
+        );
+    }
+
+    #[test]
+    fn across_accounts_the_caller_assumes_the_named_role_and_lists_the_organization() {
+        let request = Request {
+            commands: vec![PolicyCommand::Status],
+            side: Side::Caller,
+            accounts: true,
+            role_name: "security/gdctl".into(),
+        };
+        let text = serde_json::to_string(&policy(&request)).unwrap();
+        assert!(text.contains("arn:aws:iam::*:role/security/gdctl"), "{text}");
+        assert!(text.contains("organizations:ListAccountsForParent"), "{text}");
+        assert!(!actions(&[PolicyCommand::Status], Side::Role, false).contains(&"sts:AssumeRole"));
+    }
+
+    #[test]
+    fn org_has_two_sides_and_every_name_is_covered() {
+        let management = actions(&[PolicyCommand::Org], Side::Caller, false);
+        let administrator = actions(&[PolicyCommand::Org], Side::Role, false);
+        assert!(management.contains(&"guardduty:EnableOrganizationAdminAccount"));
+        assert!(management.contains(&"sts:AssumeRole"));
+        assert!(!administrator.contains(&"guardduty:EnableOrganizationAdminAccount"));
+        assert!(administrator.contains(&"guardduty:CreateMembers"));
+        // All commands: everything every command needs, once each.
+        let all = actions(&[], Side::Caller, false);
+        let unique: BTreeSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), all.len());
+        for c in PolicyCommand::value_variants() {
+            for a in actions(&[*c], Side::Caller, false) {
+                assert!(all.contains(&a), "{a} of {c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_what_a_command_needs() {
+        let findings = actions(&[PolicyCommand::Findings], Side::Caller, false);
+        assert!(!findings
+            .iter()
+            .any(|a| a.contains("Create") || a.contains("Archive") || a.starts_with("iam:")));
+        let apply = actions(&[PolicyCommand::Apply], Side::Caller, false);
+        assert!(apply.contains(&"iam:PutRolePolicy"));
+        assert!(apply.contains(&"iam:CreateServiceLinkedRole"));
+    }
+}
