@@ -468,7 +468,7 @@ mod tests {
         )
         .unwrap()
         .contains("not in an AWS Organization"));
-        assert!(hint("AccessDeniedException", "no").unwrap().contains("IAM permissions"));
+        assert!(hint("AccessDeniedException", "no").unwrap().contains("gdctl iam-policy org"));
         assert_eq!(hint("BadRequestException", "something else"), None);
     }
 }
