@@ -89,9 +89,10 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         let role_flags = a.role_flags();
         if !role_flags.is_empty() {
             return Err(SetupError::Invalid(format!(
-                "{} only apply where gdctl assumes a role in other accounts: with --accounts, \
+                "{} only {} where gdctl assumes a role in other accounts: with --accounts, \
                  --accounts-file or --org (or gdctl org)",
-                role_flags.join(", ")
+                role_flags.join(", "),
+                if role_flags.len() == 1 { "applies" } else { "apply" }
             )));
         }
     }
@@ -102,6 +103,16 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
             return Err(SetupError::Invalid(
                 "--exclude-accounts with --auto-enable all: GuardDuty itself enrolls every existing account \
                  within 24 hours, the excluded ones too; use --auto-enable new (or none) to keep them out"
+                    .into(),
+            ));
+        }
+    }
+    // Removing the administrator disassociates every member: none can be left out.
+    if let Command::Org(OrgCommand::Disable(_)) = &cli.command {
+        if !a.exclude_accounts.is_empty() {
+            return Err(SetupError::Invalid(
+                "--exclude-accounts with org disable: removing the administrator disassociates every \
+                 member, the excluded ones too (nothing was changed)"
                     .into(),
             ));
         }

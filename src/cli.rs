@@ -11,7 +11,7 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
     ("0", "every target region succeeded (no-ops included)"),
     (
         "1",
-        "at least one region failed or has an unknown outcome (the others were still done), a \
+        "at least one region or account failed or has an unknown outcome (the others were still done), a \
          deletion or an administrator's removal was not confirmed, or the report could not be \
          written (a reader that stops early, as `head` does, is not counted: the run's own code \
          stays)",
@@ -21,7 +21,7 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
         "usage or setup error (bad flag or setting, unknown region, no region left, no home \
          region, no credentials, unknown profile, another account than --expect-account, \
          GetCallerIdentity or DescribeRegions failed or timed out, an organization gdctl cannot \
-         list, a flag that could only be ignored, a confirmation that could not be asked or got \
+         list or an --admin-account not in it, a flag that could only be ignored, a confirmation that could not be asked or got \
          no answer); nothing was changed",
     ),
     (
@@ -84,7 +84,7 @@ pub struct Global {
 
     /// Home region: where GetCallerIdentity and DescribeRegions are called [default: AWS_REGION,
     /// AWS_DEFAULT_REGION or the profile's region].
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", add = region_names())]
     pub region: Option<String>,
 
     /// Send gdctl's requests (STS, EC2, GuardDuty, Organizations) to this
@@ -313,11 +313,34 @@ pub enum Command {
     },
 }
 
+/// The commands that only print text about gdctl: no flag of a run applies.
+pub const TEXT_ONLY: [&str; 3] = ["iam-policy", "completions", "man"];
+
+/// gdctl's command line, as parsed, helped, completed and paged: the flags of
+/// a run against AWS (global, so clap offers them everywhere) hidden where
+/// they cannot apply; given there, they are refused (`text_only_with_run_flag`).
+pub fn command() -> clap::Command {
+    let mut root = <Cli as clap::CommandFactory>::command();
+    let globals: Vec<clap::Arg> = root.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
+    for name in TEXT_ONLY {
+        // A subcommand's own arg of the same id is not replaced by the global one.
+        root = root.mut_subcommand(name, |sub| {
+            let copies: Vec<clap::Arg> = globals
+                .iter()
+                .filter(|g| sub.get_arguments().all(|own| own.get_id() != g.get_id()))
+                .map(|g| g.clone().global(false).hide(true))
+                .collect();
+            sub.args(copies)
+        });
+    }
+    root
+}
+
 /// For the commands that only print text about gdctl (completions, man,
 /// iam-policy): the first flag given of the ones for a run against AWS.
 pub fn text_only_with_run_flag(matches: &clap::ArgMatches) -> Option<String> {
     let (name, sub) = matches.subcommand()?;
-    if !matches!(name, "completions" | "man" | "iam-policy") {
+    if !TEXT_ONLY.contains(&name) {
         return None;
     }
     let root = <Cli as clap::CommandFactory>::command();
@@ -335,8 +358,8 @@ pub struct IamPolicyArgs {
     /// The commands (all when none): enable, disable, status, usage,
     /// findings, findings-sample, findings-archive, apply, org (its three
     /// commands), org-enable, org-status, org-disable.
-    #[arg(value_enum, value_name = "COMMAND", hide_possible_values = true)]
-    pub commands: Vec<crate::iam::PolicyCommand>,
+    #[arg(value_name = "COMMAND", add = policy_names())]
+    pub commands: Vec<String>,
 
     /// The side of the role gdctl assumes in each other account (--accounts,
     /// --org), for org the delegated administrator's.
@@ -352,6 +375,17 @@ pub struct IamPolicyArgs {
     /// [default: OrganizationAccountAccessRole].
     #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
     pub role_name: Option<String>,
+
+    /// For org: the delegated administrator, the one account whose role the
+    /// management account may assume (else the role in every account).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub admin_account: Option<String>,
+}
+
+fn policy_names() -> clap_complete::engine::ArgValueCandidates {
+    clap_complete::engine::ArgValueCandidates::new(|| {
+        crate::iam::NAMES.iter().map(|(n, _)| clap_complete::CompletionCandidate::new(*n)).collect()
+    })
 }
 
 #[derive(Debug, Args)]

@@ -4,18 +4,17 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::CommandFactory;
-
-use crate::cli::Cli;
-
 /// The variable under which the shell asks gdctl for completions: gdctl's
 /// own, so that a `COMPLETE` set for another tool changes nothing here.
 pub const COMPLETE_VAR: &str = "GDCTL_COMPLETE";
 
-/// When the shell asks (GDCTL_COMPLETE set): print the candidates for the
-/// words given and exit. Otherwise nothing.
+/// When the shell asks (GDCTL_COMPLETE set, and the words after `--`, as
+/// every completion script passes them): print the candidates and exit.
+/// Otherwise nothing: a variable left set never turns a run into a no-op.
 pub fn complete_if_asked() {
-    clap_complete::CompleteEnv::with_factory(Cli::command).var(COMPLETE_VAR).complete();
+    if std::env::var_os(COMPLETE_VAR).is_some() && std::env::args_os().nth(1).is_some_and(|a| a == "--") {
+        clap_complete::CompleteEnv::with_factory(crate::cli::command).var(COMPLETE_VAR).complete();
+    }
 }
 
 /// The shell's registration script. It runs `gdctl` at TAB time, so that
@@ -74,26 +73,40 @@ fn pages(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut written = Vec::new();
     let mut main = Vec::new();
     page(&mut main)?;
-    let path = dir.join("gdctl.1");
-    std::fs::write(&path, &main)?;
-    written.push(path);
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    // As `install -d` would: the usual place (/usr/local/share/man/man1) may not be there yet.
+    std::fs::create_dir_all(dir)?;
+    write_page(&dir.join("gdctl.1"), &main, &mut written)?;
+    let mut cmd = crate::cli::command().disable_help_subcommand(true);
     cmd.build();
-    subpages(&cmd, "gdctl", dir, &mut written)?;
+    subpages(&cmd, "gdctl", "gdctl", dir, &mut written)?;
     Ok(written)
+}
+
+/// One page written; a failure names the file.
+fn write_page(
+    path: &std::path::Path,
+    text: &[u8],
+    written: &mut Vec<std::path::PathBuf>,
+) -> std::io::Result<()> {
+    std::fs::write(path, text)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    written.push(path.to_path_buf());
+    Ok(())
 }
 
 fn subpages(
     parent: &clap::Command,
     prefix: &str,
+    parent_bin: &str,
     dir: &std::path::Path,
     written: &mut Vec<std::path::PathBuf>,
 ) -> std::io::Result<()> {
     for sub in parent.get_subcommands().filter(|s| !s.is_hide_set()) {
         // clap takes names as &'static str; these live until gdctl exits a moment later.
         let name: &'static str = Box::leak(format!("{prefix}-{}", sub.get_name()).into_boxed_str());
-        let bin: &'static str = Box::leak(name.replace('-', " ").into_boxed_str());
-        let cmd = sub.clone().name(name).display_name(name).bin_name(bin);
+        let bin: &'static str = Box::leak(format!("{parent_bin} {}", sub.get_name()).into_boxed_str());
+        let cmd = sub.clone().name(name).display_name(name).bin_name(bin).version(env!("CARGO_PKG_VERSION"));
+        let text_only = crate::cli::TEXT_ONLY.contains(&sub.get_name()) && parent_bin == "gdctl";
         let page = clap_mangen::Man::new(cmd.clone());
         let mut out = Vec::new();
         page.render_title(&mut out)?;
@@ -105,17 +118,23 @@ fn subpages(
             page.render_subcommands_section(&mut out)?;
         }
         examples(&mut out, name)?;
-        exit_status(&mut out)?;
-        out.extend_from_slice(ENVIRONMENT.as_bytes());
-        out.extend_from_slice(FILES.as_bytes());
+        if text_only {
+            // Text about gdctl: nothing of AWS is read.
+            out.extend_from_slice(TEXT_ONLY_EXIT_STATUS.as_bytes());
+        } else {
+            exit_status(&mut out)?;
+            out.extend_from_slice(ENVIRONMENT.as_bytes());
+            out.extend_from_slice(FILES.as_bytes());
+        }
         out.extend_from_slice(SEE_ALSO.as_bytes());
-        let path = dir.join(format!("{name}.1"));
-        std::fs::write(&path, &out)?;
-        written.push(path);
-        subpages(sub, name, dir, written)?;
+        write_page(&dir.join(format!("{name}.1")), &out, written)?;
+        subpages(sub, name, bin, dir, written)?;
     }
     Ok(())
 }
+
+const TEXT_ONLY_EXIT_STATUS: &str = ".SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR\nprinted\n.TP\n\\fB1\\fR\n\
+    the text could not be written\n.TP\n\\fB2\\fR\na bad argument, or a flag of a run against AWS (which this command would ignore)\n";
 
 /// Each subcommand's page points to the one page that holds what is common.
 const SEE_ALSO: &str = ".SH \"SEE ALSO\"\n\\fBgdctl\\fR(1): every command on one page.\n";
@@ -125,7 +144,7 @@ const SEE_ALSO: &str = ".SH \"SEE ALSO\"\n\\fBgdctl\\fR(1): every command on one
 /// reads besides its flags, then the version.
 fn page(out: &mut Vec<u8>) -> std::io::Result<()> {
     // `gdctl help` has no page of its own: not listed as one.
-    let cmd = Cli::command().disable_help_subcommand(true);
+    let cmd = crate::cli::command().disable_help_subcommand(true);
     let page = clap_mangen::Man::new(cmd.clone());
     page.render_title(out)?;
     page.render_name_section(out)?;
@@ -138,7 +157,23 @@ fn page(out: &mut Vec<u8>) -> std::io::Result<()> {
     exit_status(out)?;
     out.extend_from_slice(ENVIRONMENT.as_bytes());
     out.extend_from_slice(FILES.as_bytes());
+    see_also(out, &cmd)?;
     page.render_version_section(out)
+}
+
+/// gdctl(1)'s SEE ALSO: every command's own page.
+fn see_also(out: &mut Vec<u8>, cmd: &clap::Command) -> std::io::Result<()> {
+    fn names(cmd: &clap::Command, prefix: &str, all: &mut Vec<String>) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+            let name = format!("{prefix}-{}", sub.get_name());
+            all.push(format!("\\fB{}\\fR(1)", name.replace('-', "\\-")));
+            names(sub, &name, all);
+        }
+    }
+    let mut all = Vec::new();
+    names(cmd, "gdctl", &mut all);
+    // `.nh`: names whole, never hyphenated across lines.
+    writeln!(out, ".SH \"SEE ALSO\"\n.nh\n{}\n.hy", all.join(", "))
 }
 
 /// Each page's examples: (what it does, the command line).

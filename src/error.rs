@@ -86,7 +86,7 @@ const NO_AWS_ANSWER: [&str; 4] = ["ConnectionError", "Timeout", "ResponseError",
 impl RegionError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         let code = printable(code.into());
-        let hint = hint_for(&code).map(Cow::Borrowed);
+        let hint = hint_for(&code);
         RegionError { code, message: printable(message.into()), hint, endpoint: None }
     }
 
@@ -335,13 +335,13 @@ impl fmt::Display for RegionError {
 
 impl std::error::Error for RegionError {}
 
-fn hint_for(code: &str) -> Option<&'static str> {
+fn hint_for(code: &str) -> Option<Cow<'static, str>> {
     match code {
         "UnrecognizedClientException" | "InvalidClientTokenId" => {
-            Some("the region may not be enabled for this account")
+            Some(Cow::Borrowed("the region may not be enabled for this account"))
         }
         "AccessDeniedException" | "UnauthorizedOperation" | "AccessDenied" => {
-            Some("`gdctl iam-policy COMMAND` prints the IAM policy a command needs")
+            Some(Cow::Owned(crate::iam::denied_hint()))
         }
         _ => None,
     }

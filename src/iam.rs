@@ -6,12 +6,11 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::ValueEnum;
 use serde::Serialize;
 use serde_json::json;
 
 /// A command as `gdctl iam-policy` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PolicyCommand {
     Enable,
     Disable,
@@ -26,6 +25,85 @@ pub enum PolicyCommand {
     OrgEnable,
     OrgStatus,
     OrgDisable,
+}
+
+/// The names `gdctl iam-policy` takes.
+pub const NAMES: &[(&str, PolicyCommand)] = &[
+    ("enable", PolicyCommand::Enable),
+    ("disable", PolicyCommand::Disable),
+    ("status", PolicyCommand::Status),
+    ("usage", PolicyCommand::Usage),
+    ("findings", PolicyCommand::Findings),
+    ("findings-sample", PolicyCommand::FindingsSample),
+    ("findings-archive", PolicyCommand::FindingsArchive),
+    ("apply", PolicyCommand::Apply),
+    ("org", PolicyCommand::Org),
+    ("org-enable", PolicyCommand::OrgEnable),
+    ("org-status", PolicyCommand::OrgStatus),
+    ("org-disable", PolicyCommand::OrgDisable),
+];
+
+/// The words given, as commands. `org enable` and `findings sample` are how
+/// the commands are typed, but here `org` already means all three and
+/// `enable` is a command of its own: refused, naming the one meant.
+pub fn parse_names(words: &[String]) -> Result<Vec<PolicyCommand>, String> {
+    let mut commands = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let next = words.get(i + 1).map(String::as_str);
+        match (word.as_str(), next) {
+            ("org", Some(sub @ ("enable" | "status" | "disable")))
+            | ("findings", Some(sub @ ("sample" | "archive"))) => {
+                return Err(format!(
+                    "`{word} {sub}` would be {word} and {sub} here: write `{word}-{sub}` for `gdctl {word} {sub}`"
+                ));
+            }
+            _ => {}
+        }
+        match NAMES.iter().find(|(n, _)| n == word) {
+            Some((_, c)) => commands.push(*c),
+            None => {
+                let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "no command `{word}` to print a policy for; one of: {}",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(commands)
+}
+
+/// The command this run is, as `gdctl iam-policy` names it: error hints
+/// point to its policy.
+static RUNNING: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+pub fn set_running(command: &crate::cli::Command) {
+    use crate::cli::{Command, FindingsAction, OrgCommand};
+    let name = match command {
+        Command::Enable(_) => "enable",
+        Command::Disable(_) => "disable",
+        Command::Status(_) => "status",
+        Command::Usage(_) => "usage",
+        Command::Findings(f) => match &f.action {
+            Some(FindingsAction::Sample(_)) => "findings-sample",
+            Some(FindingsAction::Archive(_)) => "findings-archive",
+            None => "findings",
+        },
+        Command::Apply(_) => "apply",
+        Command::Org(OrgCommand::Enable(_)) => "org-enable",
+        Command::Org(OrgCommand::Status(_)) => "org-status",
+        Command::Org(OrgCommand::Disable(_)) => "org-disable",
+        Command::IamPolicy(_) | Command::Completions { .. } | Command::Man { .. } => return,
+    };
+    let _ = RUNNING.set(name);
+}
+
+/// Where an AccessDenied answer points: the policy of the command run.
+pub fn denied_hint() -> String {
+    format!(
+        "`gdctl iam-policy {}` prints the IAM policy it needs",
+        RUNNING.get().copied().unwrap_or("COMMAND")
+    )
 }
 
 impl PolicyCommand {
@@ -205,6 +283,8 @@ pub struct Request {
     /// The caller of a run across accounts.
     pub accounts: bool,
     pub role_name: String,
+    /// For org: the one account whose role is assumed (else any).
+    pub admin_account: Option<String>,
 }
 
 /// An IAM policy document, its keys in the order AWS's own examples use.
@@ -251,7 +331,7 @@ fn allow(sid: &'static str, action: Actions, resource: impl Into<String>) -> Sta
 /// The policy document.
 pub fn policy(request: &Request) -> Policy {
     let commands: BTreeSet<PolicyCommand> = if request.commands.is_empty() {
-        PolicyCommand::value_variants().iter().flat_map(|c| c.expand()).copied().collect()
+        NAMES.iter().map(|(_, c)| c).flat_map(|c| c.expand()).copied().collect()
     } else {
         request.commands.iter().flat_map(|c| c.expand()).copied().collect()
     };
@@ -267,7 +347,13 @@ pub fn policy(request: &Request) -> Policy {
     }
     let mut statements = vec![allow("GdctlCalls", Actions::Many(actions.into_iter().collect()), "*")];
     if caller && (request.accounts || commands.iter().any(|c| c.is_org())) {
-        let role = format!("arn:aws:iam::*:role/{}", request.role_name);
+        // Across accounts: the role in any of them. For org alone: the
+        // administrator's, when named.
+        let account = match (&request.admin_account, request.accounts) {
+            (Some(id), false) => id.as_str(),
+            _ => "*",
+        };
+        let role = format!("arn:aws:iam::{account}:role/{}", request.role_name);
         statements.push(allow("AssumeTheRole", Actions::One("sts:AssumeRole"), role));
     }
     // GuardDuty makes its service-linked role with the first detector of an
@@ -298,29 +384,38 @@ pub fn policy(request: &Request) -> Policy {
 
 /// The request as the flags give it, or what is wrong with it (exit 2).
 pub fn request(args: &crate::cli::IamPolicyArgs) -> Result<Request, String> {
+    let commands = parse_names(&args.commands)?;
     let side = if args.role { Side::Role } else { Side::Caller };
-    let all_org =
-        !args.commands.is_empty() && args.commands.iter().all(|c| c.expand().iter().all(|c| c.is_org()));
-    if args.accounts && all_org {
+    let all: Vec<PolicyCommand> = if commands.is_empty() {
+        NAMES.iter().flat_map(|(_, c)| c.expand()).copied().collect()
+    } else {
+        commands.iter().flat_map(|c| c.expand()).copied().collect()
+    };
+    let any_org = all.iter().any(|c| c.is_org());
+    if args.accounts && all.iter().all(|c| c.is_org()) {
         return Err("--accounts is for the commands that work across accounts; `gdctl org` \
                     reaches the administrator with --role-name instead: drop --accounts"
             .into());
     }
-    let any_org =
-        args.commands.is_empty() || args.commands.iter().any(|c| c.expand().iter().any(|c| c.is_org()));
     if args.role_name.is_some() && (args.role || !(args.accounts || any_org)) {
         return Err("--role-name names the role the caller assumes: it goes with --accounts or an org \
                     command, without --role"
             .into());
     }
+    if args.admin_account.is_some() && (args.role || !any_org || args.accounts) {
+        return Err("--admin-account names the account whose role the management account assumes: it goes \
+                    with an org command alone, without --role or --accounts"
+            .into());
+    }
     Ok(Request {
-        commands: args.commands.clone(),
+        commands,
         side,
         accounts: args.accounts,
         role_name: args
             .role_name
             .clone()
             .unwrap_or_else(|| crate::cli::AccountArgs::DEFAULT_ROLE.to_string()),
+        admin_account: args.admin_account.clone(),
     })
 }
 
@@ -332,7 +427,16 @@ pub fn print(args: &crate::cli::IamPolicyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut text = serde_json::to_string_pretty(&policy(&request)).unwrap_or_default();
+    let policy = policy(&request);
+    let wide = policy.statement.iter().any(|s| s.sid == "AssumeTheRole" && s.resource.contains("::*:"));
+    if wide && !request.accounts {
+        eprintln!(
+            "gdctl: note: sts:AssumeRole is allowed on {} in every account; --admin-account ID allows only \
+             the administrator's",
+            request.role_name
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&policy).unwrap_or_default();
     text.push('\n');
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
@@ -349,8 +453,47 @@ pub fn print(args: &crate::cli::IamPolicyArgs) -> ExitCode {
 mod tests {
     use super::*;
 
+    #[test]
+    fn names_are_taken_as_typed_and_two_word_commands_are_refused_naming_the_one_meant() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_names(&words(&["status", "org-enable"])),
+            Ok(vec![PolicyCommand::Status, PolicyCommand::OrgEnable])
+        );
+        let e = parse_names(&words(&["org", "enable"])).unwrap_err();
+        assert!(e.contains("`org-enable`"), "{e}");
+        let e = parse_names(&words(&["findings", "sample"])).unwrap_err();
+        assert!(e.contains("`findings-sample`"), "{e}");
+        let e = parse_names(&words(&["bogus"])).unwrap_err();
+        assert!(e.contains("org-disable"), "{e}");
+        // `enable org` is two commands, in that order.
+        assert_eq!(
+            parse_names(&words(&["enable", "org"])),
+            Ok(vec![PolicyCommand::Enable, PolicyCommand::Org])
+        );
+    }
+
+    #[test]
+    fn the_administrator_named_is_the_only_role_org_may_assume() {
+        let request = Request {
+            commands: vec![PolicyCommand::OrgStatus],
+            side: Side::Caller,
+            accounts: false,
+            role_name: "OrganizationAccountAccessRole".into(),
+            admin_account: Some("111111111111".into()),
+        };
+        let text = serde_json::to_string(&policy(&request)).unwrap();
+        assert!(text.contains("arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"), "{text}");
+    }
+
     fn actions(commands: &[PolicyCommand], side: Side, accounts: bool) -> Vec<&'static str> {
-        let request = Request { commands: commands.to_vec(), side, accounts, role_name: "gdctl".into() };
+        let request = Request {
+            commands: commands.to_vec(),
+            side,
+            accounts,
+            role_name: "gdctl".into(),
+            admin_account: None,
+        };
         policy(&request).statement.iter().flat_map(|s| s.action.names()).collect()
     }
 
@@ -369,6 +512,7 @@ mod tests {
             side: Side::Caller,
             accounts: true,
             role_name: "security/gdctl".into(),
+            admin_account: None,
         };
         let text = serde_json::to_string(&policy(&request)).unwrap();
         assert!(text.contains("arn:aws:iam::*:role/security/gdctl"), "{text}");
@@ -388,7 +532,7 @@ mod tests {
         let all = actions(&[], Side::Caller, false);
         let unique: BTreeSet<_> = all.iter().collect();
         assert_eq!(unique.len(), all.len());
-        for c in PolicyCommand::value_variants() {
+        for (_, c) in NAMES {
             for a in actions(&[*c], Side::Caller, false) {
                 assert!(all.contains(&a), "{a} of {c:?}");
             }

@@ -37,7 +37,7 @@ mod usage;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 // glibc's malloc was a quarter of gdctl's instructions: the SDK allocates a lot
 // per request. With mimalloc a 20-region run takes 17% fewer instructions
@@ -72,9 +72,8 @@ static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 
 fn main() -> ExitCode {
     docs::complete_if_asked();
-    let parsed = cli::Cli::command()
-        .try_get_matches()
-        .and_then(|m| cli::Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let parsed =
+        cli::command().try_get_matches().and_then(|m| cli::Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -84,6 +83,7 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(cli.global.verbose);
+    iam::set_running(&cli.command);
     // With stdout closed (`>&-`) the report would vanish and the exit code say
     // nothing of it: nothing is done instead.
     if STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {

@@ -15,7 +15,8 @@ use crate::fanout::WriteSent;
 pub fn denied(call: &'static str, mut e: RegionError) -> RegionError {
     if matches!(e.code.as_str(), "AccessDeniedException" | "AccessDenied") {
         e.hint = Some(std::borrow::Cow::Owned(format!(
-            "gdctl apply needs guardduty:{call} (`gdctl iam-policy apply` prints the policy)"
+            "gdctl apply needs guardduty:{call}; {}",
+            crate::iam::denied_hint()
         )));
     }
     e

@@ -40,13 +40,9 @@ fn api_criteria(c: &Criteria) -> FindingCriteria {
 /// A refusal names the permission the command needs.
 pub fn denied(call: &'static str, mut e: RegionError) -> RegionError {
     if matches!(e.code.as_str(), "AccessDeniedException" | "AccessDenied") {
-        let command = match call {
-            "CreateSampleFindings" => "findings-sample",
-            "ArchiveFindings" => "findings-archive",
-            _ => "findings",
-        };
         e.hint = Some(std::borrow::Cow::Owned(format!(
-            "this needs guardduty:{call} (`gdctl iam-policy {command}` prints the policy)"
+            "this needs guardduty:{call}; {}",
+            crate::iam::denied_hint()
         )));
     }
     e

@@ -51,7 +51,8 @@ async fn statistics(
 fn denied(call: &'static str, mut e: RegionError) -> RegionError {
     if matches!(e.code.as_str(), "AccessDeniedException" | "AccessDenied") {
         e.hint = Some(std::borrow::Cow::Owned(format!(
-            "gdctl usage needs guardduty:{call} (`gdctl iam-policy usage` prints the policy)"
+            "gdctl usage needs guardduty:{call}; {}",
+            crate::iam::denied_hint()
         )));
     }
     e

@@ -74,6 +74,18 @@ fn the_bash_script_completes_commands_flags_and_every_item_of_a_comma_list() {
     }
     let out = w.bare_gdctl(&["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+
+    // A completion variable left set never turns a run into a no-op: only
+    // the scripts' own calls (`gdctl -- WORDS`) are answered.
+    for value in ["bash", "1"] {
+        let out = w
+            .gdctl(&["status", "--regions", "eu-west-1", "--output", "json"])
+            .env("GDCTL_COMPLETE", value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{value}: {}", stderr_of(&out));
+        assert!(stdout_of(&out).contains("\"regions\""), "{value}: {}", stdout_of(&out));
+    }
 }
 
 #[test]
@@ -141,21 +153,44 @@ fn man_dir_writes_a_page_for_every_page_gdctl_1_names_each_rendering_cleanly() {
     for name in &named {
         let text = render(&dir.join(format!("{name}.1")));
         assert!(text.contains("SEE ALSO") && text.contains("gdctl(1)"), "{name}: {text}");
-        // Each page whole on its own: what it exits with, what it reads.
+        // Each page whole on its own: what it exits with, what it reads (the
+        // pages of text about gdctl read nothing of AWS's).
+        let text_only = ["gdctl-iam-policy", "gdctl-completions", "gdctl-man"].contains(&name.as_str());
         for section in ["EXIT STATUS", "ENVIRONMENT", "AWS_PROFILE", "FILES", "~/.aws/config"] {
-            assert!(text.contains(section), "{name} has no {section}");
+            assert_eq!(text.contains(section), !text_only || section == "EXIT STATUS", "{name}: {section}");
         }
         assert!(text.contains("EXAMPLES"), "{name} has no EXAMPLES");
+        // Its synopsis names the command as typed.
+        let typed = name.replacen("gdctl-", "gdctl ", 1).replacen("org-", "org ", 1).replacen(
+            "findings-",
+            "findings ",
+            1,
+        );
+        assert!(
+            text.split_whitespace().collect::<Vec<_>>().join(" ").contains(&typed),
+            "{name}: no `{typed}`"
+        );
+    }
+    // gdctl(1) points to every page.
+    let see_also = main.split("SEE ALSO").nth(1).unwrap_or_default().to_string();
+    for name in &named {
+        assert!(see_also.contains(&format!("{name}(1)")), "{name} not in gdctl(1)'s SEE ALSO");
     }
     // The org subcommands' own pages, with their own flags.
     let enable = render(&dir.join("gdctl-org-enable.1")).split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(enable.contains("--admin-account") && enable.contains("--auto-enable"), "{enable}");
     let listed = stdout_of(&out);
     assert!(listed.lines().any(|l| l.ends_with("gdctl-usage.1")), "{listed}");
-    // A directory that is not there is an error naming it, exit 1.
-    let out = w.bare_gdctl(&["man", "--dir", "/nonexistent/man1"]).output().unwrap();
+    // A directory that is not there yet is made, as `install -d` would...
+    let fresh = w.home.path().join("share/man/man1");
+    let out = w.bare_gdctl(&["man", "--dir", fresh.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(fresh.join("gdctl-enable.1").is_file());
+    // ...one that cannot be is an error naming it, exit 1.
+    let under_a_file = fresh.join("gdctl.1").join("man1");
+    let out = w.bare_gdctl(&["man", "--dir", under_a_file.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr_of(&out).contains("/nonexistent/man1"), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains(under_a_file.to_str().unwrap()), "{}", stderr_of(&out));
 }
 
 #[test]

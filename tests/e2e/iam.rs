@@ -248,15 +248,45 @@ fn flags_that_cannot_apply_are_refused() {
         &["iam-policy", "status", "--region", "us-east-1"],
         &["--profile", "prod", "iam-policy"],
         &["man", "--regions", "us-east-1"],
+        // Typed as the commands are, but here `org` is all three and `enable` its own.
+        &["iam-policy", "org", "enable"],
+        &["iam-policy", "findings", "sample"],
+        &["iam-policy", "status", "--admin-account", "111111111111"],
+        &["iam-policy", "org", "--role", "--admin-account", "111111111111"],
     ] {
         let out = w.bare_gdctl(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    // The administrator named is the one role org's caller may assume; else
+    // any account's, and gdctl says so.
+    let out =
+        w.bare_gdctl(&["iam-policy", "org-status", "--admin-account", "111111111111"]).output().unwrap();
+    assert!(stdout_of(&out).contains("\"arn:aws:iam::111111111111:role/OrganizationAccountAccessRole\""));
+    assert_eq!(stderr_of(&out), "");
+    let out = w.bare_gdctl(&["iam-policy", "org-status"]).output().unwrap();
+    assert!(stdout_of(&out).contains("\"arn:aws:iam::*:role/OrganizationAccountAccessRole\""));
+    assert!(stderr_of(&out).contains("--admin-account"), "{}", stderr_of(&out));
     // The role's name goes into the caller's statement, path and all.
     let out = w
         .bare_gdctl(&["iam-policy", "status", "--accounts", "--role-name", "security/gdctl"])
         .output()
         .unwrap();
     assert!(stdout_of(&out).contains("\"arn:aws:iam::*:role/security/gdctl\""), "{}", stdout_of(&out));
+}
+
+#[test]
+fn an_access_denied_answer_names_the_policy_of_the_command_run() {
+    let w = World::new();
+    let front = front(&["eu-west-1/guardduty=denied"]);
+    let w = w.through(&front);
+    for (args, policy) in [
+        (&["status", "--regions", "eu-west-1"][..], "gdctl iam-policy status"),
+        (&["findings", "sample", "--regions", "eu-west-1"], "gdctl iam-policy findings-sample"),
+        (&["usage", "--regions", "eu-west-1"], "gdctl iam-policy usage"),
+    ] {
+        let out = w.gdctl(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stdout_of(&out).contains(policy), "{args:?}: {}", stdout_of(&out));
+    }
 }

@@ -275,8 +275,19 @@ fn a_dry_run_and_bad_input_change_nothing() {
         "{text}"
     );
 
-    let refused: [&[&str]; 8] = [
+    let refused: [&[&str]; 9] = [
         &["org", "enable", "--admin-account", "999999999999", "--regions", TWO],
+        // Removing the administrator disassociates every member: none can be kept.
+        &[
+            "org",
+            "disable",
+            "--admin-account",
+            &admin,
+            "--exclude-accounts",
+            &org.accounts[1].id,
+            "--regions",
+            TWO,
+        ],
         &["org", "status", "--check", "--admin-account", "999999999999", "--regions", TWO],
         &["org", "status", "--accounts", &admin, "--regions", TWO],
         &["org", "enable", "--admin-account", &admin, "--exclude-accounts", "999999999999", "--regions", TWO],
