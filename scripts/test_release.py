@@ -34,6 +34,41 @@ class WorkflowsTest(unittest.TestCase):
             out = lint(f)
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
+    def test_the_ci_recipes_in_the_docs_are_whole_and_valid(self):
+        """docs/ci.md's recipes work as written: the GitHub workflow passes
+        actionlint, the GitLab job parses and keeps its report."""
+        import yaml
+        text = (ROOT / "docs" / "ci.md").read_text()
+        blocks = text.split("```yaml\n")[1:]
+        blocks = [b.split("```", 1)[0] for b in blocks]
+        github = [b for b in blocks if b.startswith("# .github/workflows/")]
+        gitlab = [b for b in blocks if b.startswith("# .gitlab-ci.yml")]
+        self.assertEqual((len(github), len(gitlab)), (1, 1), blocks)
+        with tempfile.TemporaryDirectory() as d:
+            workflow = Path(d) / "guardduty.yml"
+            workflow.write_text(github[0])
+            out = lint(workflow)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        flow = yaml.safe_load(github[0])
+        self.assertEqual(flow["permissions"]["id-token"], "write")
+        steps = flow["jobs"]["gate"]["steps"]
+        gdctl = [s for s in steps if s.get("uses", "").startswith("OWNER/gdctl@")]
+        self.assertEqual(len(gdctl), 1)
+        # Pinned: the @ref and the binary the same release.
+        self.assertEqual(gdctl[0]["uses"].split("@")[1], gdctl[0]["with"]["version"])
+        self.assertTrue(any(s.get("uses", "").startswith("actions/upload-artifact@") and s.get("if") == "always()"
+                            for s in steps))
+        job = yaml.safe_load(gitlab[0])["guardduty-gate"]
+        self.assertEqual(job["id_tokens"]["GITLAB_OIDC_TOKEN"]["aud"], "sts.amazonaws.com")
+        self.assertIn("AWS_REGION", job["variables"])
+        self.assertEqual(job["artifacts"]["when"], "always")
+        script = "\n".join(job["script"])
+        self.assertIn("sha256sum -c", script)
+        self.assertIn(job["artifacts"]["paths"][0], script)
+        # The archive the recipe fetches is one dist makes.
+        self.assertIn(job["variables"]["GDCTL_ARCHIVE"].removeprefix("gdctl-").removesuffix(".tar.xz"),
+                      tomllib.loads((ROOT / "dist-workspace.toml").read_text())["dist"]["targets"])
+
     def test_the_linter_finds_what_it_should(self):
         with tempfile.TemporaryDirectory() as d:
             bad = Path(d) / "bad.yml"
