@@ -478,7 +478,7 @@ mod tests {
         assert_eq!(
             lines[0],
             "ap-south-1  failed       -                                 \
-             AccessDeniedException: no (`gdctl iam-policy COMMAND` prints the IAM policy a command needs)"
+             AccessDeniedException: no (`gdctl iam-policy COMMAND` prints the IAM policy it needs)"
         );
         assert_eq!(
             lines[1],
