@@ -173,7 +173,7 @@ fn flags_that_could_only_be_ignored_are_refused_before_any_call() {
     refused(&["status", "--exclude-accounts", "111111111111"], "--exclude-accounts narrows");
     let typo = ["enable", "--accounts", &own, "--exclude-accounts", "111111111112", "--regions", "eu-west-1"];
     refused(&typo, "--exclude-accounts 111111111112: not among the accounts of --accounts");
-    refused(&["status", "--role-name", "Auditor"], "--role-name only apply where gdctl assumes a role");
+    refused(&["status", "--role-name", "Auditor"], "--role-name only applies where gdctl assumes a role");
     refused(
         &["status", "--external-id", "abc-123", "--session-duration", "900"],
         "--external-id, --session-duration",
