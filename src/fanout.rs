@@ -131,7 +131,10 @@ where
     let finished = to_start
         .map(|place| {
             let sent = Rc::new(WriteSent::default());
-            let job = work(&place, sent.clone());
+            // Boxed where it is made: a place's work is a large state machine
+            // (the SDK's calls inline), which would otherwise be copied into the
+            // deadline's future and again into the set of futures in flight.
+            let job = Box::pin(work(&place, sent.clone()));
             async move {
                 let mut report = match tokio::time::timeout(timeout, job).await {
                     Ok(report) => report,
