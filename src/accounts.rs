@@ -309,9 +309,21 @@ pub struct AccountReport {
 /// An account, once gdctl got into it: its configuration and its regions.
 pub struct Opened {
     pub id: String,
-    pub config: SdkConfig,
+    /// The account's credentials (the caller's, or its role's), for the
+    /// shared regional clients.
+    pub credentials: aws_smithy_runtime_api::client::identity::SharedIdentityResolver,
     pub role_arn: Option<String>,
     pub selection: Selection,
+}
+
+impl Opened {
+    pub fn new(id: String, config: &SdkConfig, role_arn: Option<String>, selection: Selection) -> Opened {
+        let provider = config
+            .credentials_provider()
+            .unwrap_or_else(|| SharedCredentialsProvider::new(crate::identity::NoAccount));
+        let credentials = aws_smithy_runtime_api::client::identity::SharedIdentityResolver::new(provider);
+        Opened { id, credentials, role_arn, selection }
+    }
 }
 
 #[cfg(test)]

@@ -182,7 +182,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write, color: bool) -> Result<ExitCode
         None => {
             let selection = selection.nonempty()?.of_account(&caller.account);
             let config = session.config.clone();
-            Accounts::One(Rc::new(Opened { id: caller.account.clone(), config, role_arn: None, selection }))
+            Accounts::One(Rc::new(Opened::new(caller.account.clone(), &config, None, selection)))
         }
         Some(ids) => Accounts::Many { ids, role: Role::new(a, &caller), caller_regions: described },
     };

@@ -15,6 +15,7 @@ mod filters;
 mod findings;
 mod http;
 mod iam;
+mod identity;
 mod interrupt;
 mod limits;
 mod lists;

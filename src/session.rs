@@ -50,6 +50,8 @@ pub struct Session {
     proxies: Option<crate::http::Proxies>,
     /// `--timeout`: every call, and every setup phase, ends within it.
     pub timeout: Duration,
+    /// The GuardDuty client of each region, shared by the accounts.
+    regional: std::cell::RefCell<std::collections::HashMap<String, aws_sdk_guardduty::Client>>,
 }
 
 impl Session {
@@ -148,7 +150,37 @@ impl Session {
         let config =
             config.into_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build();
         let proxies = network.proxy;
-        Ok(Session { config, home_region, endpoints, proxies, timeout: g.timeout })
+        Ok(Session {
+            config,
+            home_region,
+            endpoints,
+            proxies,
+            timeout: g.timeout,
+            regional: Default::default(),
+        })
+    }
+
+    /// A region's GuardDuty client for every account: each request signed
+    /// with the credentials of the account whose scope it runs in
+    /// (`identity::in_account`), none outside one. Built once per region.
+    pub fn shared_guardduty(&self, region: &str) -> aws_sdk_guardduty::Client {
+        let mut clients = self.regional.borrow_mut();
+        if let Some(client) = clients.get(region) {
+            return client.clone();
+        }
+        let mut conf = aws_sdk_guardduty::config::Builder::from(&self.config);
+        conf.set_endpoint_url(self.endpoints.guardduty.clone());
+        let inner = self
+            .config
+            .identity_cache()
+            .unwrap_or_else(|| aws_sdk_guardduty::config::IdentityCache::lazy().build());
+        let conf = conf
+            .region(Region::new(region.to_string()))
+            .credentials_provider(crate::identity::NoAccount)
+            .identity_cache(crate::identity::PerAccount { inner });
+        let client = aws_sdk_guardduty::Client::from_conf(conf.build());
+        clients.insert(region.to_string(), client.clone());
+        client
     }
 
     /// A region's GuardDuty client for an account (`config`: the caller's,

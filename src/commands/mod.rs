@@ -198,7 +198,7 @@ impl<'a> Context<'a> {
         let selection = regions::select(&described, home, &g.regions, &g.exclude_regions)
             .map_err(|e| RegionError::new("UnknownRegion", e.to_string()))?
             .of_account(id);
-        Ok(Opened { id: id.to_string(), config, role_arn, selection })
+        Ok(Opened::new(id.to_string(), &config, role_arn, selection))
     }
 
     /// Wait for this role assumption's turn: at most `--assume-role-rate`
@@ -357,8 +357,9 @@ impl<'a> Context<'a> {
                     Some((AskedPlace::Unread(failed), read_only, _)) => (read_only, None, None, Some(failed)),
                 };
                 let job = unread.is_none().then(|| {
-                    let client = session.guardduty(&unit.account.config, &region);
-                    run(Job { account: unit.account.id.clone(), client, region, sent, shown })
+                    let client = session.shared_guardduty(&region);
+                    let work = run(Job { account: unit.account.id.clone(), client, region, sent, shown });
+                    crate::identity::in_account(unit.account.credentials.clone(), work)
                 });
                 async move {
                     let Some(job) = job else { return unread.expect("a place not worked on is reported") };
