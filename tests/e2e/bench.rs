@@ -86,3 +86,23 @@ fn the_org_bench_runs_at_scale_zero_and_writes_json() {
     assert_eq!(chains, [8, 4, 3]);
     assert_eq!(doc["accounts"], 3);
 }
+
+#[test]
+fn the_accounts_bench_runs_at_scale_zero_and_writes_json() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_dir.path().join("accounts.json");
+    let out = std::process::Command::new(python())
+        .arg(manifest_dir().join("bench/accounts.py"))
+        .args(["--scale", "0", "--repeat", "1", "--accounts", "2", "--gdctl", env!("CARGO_BIN_EXE_gdctl")])
+        .arg("--json")
+        .arg(&json)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout_of(&out), stderr_of(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["accounts"], 2);
+    assert!(results[0]["rss_peak_mb"].as_f64().unwrap() > 0.0);
+}
