@@ -463,10 +463,12 @@ fn sections(out: &mut Vec<u8>, parent: &clap::Command, prefix: &str) -> std::io:
     Ok(())
 }
 
-fn write_out(bytes: &[u8]) -> ExitCode {
+/// Text on stdout; a reader that stops early (`| head`) is not a failure.
+pub fn write_out(bytes: &[u8]) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gdctl: error: could not write to stdout: {e}");
             ExitCode::FAILURE

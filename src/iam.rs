@@ -3,7 +3,6 @@
 //! makes (the SDK's own operation names, from its log) against this table.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -438,15 +437,7 @@ pub fn print(args: &crate::cli::IamPolicyArgs) -> ExitCode {
     }
     let mut text = serde_json::to_string_pretty(&policy).unwrap_or_default();
     text.push('\n');
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gdctl: error: could not write to stdout: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::docs::write_out(text.as_bytes())
 }
 
 #[cfg(test)]
