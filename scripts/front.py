@@ -155,6 +155,7 @@ def make_handler(front):
                     calls = list(front.calls)
                 payload = json.dumps({"throttled": front.throttled,
                                       "assume_role_peak": front.assume_role_peak(),
+                                      "assume_role_calls": len(front.assume_role_times),
                                       "guardduty_calls": calls}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -39,6 +39,10 @@ use crate::settings;
 /// The SDK's own connect timeout; a shorter `--timeout` shortens it.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
+/// More accounts than any organization holds (AWS's own ceiling is in the
+/// thousands), plus the caller's: each costs the cache one entry.
+const MAX_ACCOUNTS: usize = 100_000;
+
 pub struct Session {
     pub config: SdkConfig,
     pub home_region: String,
@@ -147,8 +151,16 @@ impl Session {
             }
         };
         debug!(home_region, profile = profile_flag, "configuration and credentials loaded");
-        let config =
-            config.into_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build();
+        // Every client of every account resolves through this one cache, each
+        // account's credentials under their own partition: sized for every
+        // account a run can hold, or past the SDK's default 64 accounts roles
+        // would be assumed again mid-run (the other accounts' evicted).
+        let cache = aws_config::identity::IdentityCache::lazy().max_partitions(MAX_ACCOUNTS).build();
+        let config = config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .identity_cache(cache)
+            .build();
         let proxies = network.proxy;
         Ok(Session {
             config,

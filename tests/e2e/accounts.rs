@@ -243,6 +243,22 @@ fn role_assumptions_are_paced_below_the_sts_rate() {
     assert!((1..=10).contains(&peak), "{peak} AssumeRole calls within 0.75 s");
 }
 
+/// Each account's role is assumed once per run, however many accounts: the
+/// SDK's identity cache keeps 64 by default and assumed the others again.
+#[test]
+fn past_64_accounts_each_role_is_still_assumed_once() {
+    let w = World::new();
+    let accounts: Vec<Account> = (0..70).map(|_| Account::fresh()).collect();
+    let front = front_with(&[]);
+    let w = w.via_endpoint(&front.url);
+    let list = ids(&accounts.iter().collect::<Vec<_>>());
+    let (code, doc) = w.json(&["status", "--accounts", &list, "--regions", "eu-west-1,us-west-2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["summary"]["accounts"], 70);
+    let stats: serde_json::Value = get_json(&format!("{}/__front/stats", front.url));
+    assert_eq!(stats["assume_role_calls"], 70, "{stats}");
+}
+
 #[test]
 fn at_a_terminal_progress_shows_on_stderr_and_disable_asks_once_for_all_accounts() {
     let w = World::new();
