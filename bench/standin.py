@@ -54,6 +54,12 @@ import time
 import urllib.parse
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
+
+# The criteria as the emulator compiles them (pure: no moto).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import finding_criteria  # noqa: E402
+from finding_criteria import BOOL, NUMBER, STRING, TIME  # noqa: E402
 
 SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 CALLER = "999999999999"
@@ -64,7 +70,6 @@ NOT_OPTED_IN = {"ap-east-1", "me-south-1"}
 MAX_RESULTS = 50          # ListFindings' maxResults, and ids per GetFindings
 MAX_GROUPS = 100          # GetFindingsStatistics' maxResults
 DEFAULT_GROUPS = 25
-MAX_VALUES = 50           # values in an eq/neq condition
 ACCOUNT, DETECTOR = "@ACCOUNT@", "@DETECTOR@"  # filled in as a finding is written out
 # The seeded mix, in turn (bench/bench.py's, as it was seeded on moto): type,
 # severity, title (the emulator's, for the type).
@@ -77,7 +82,6 @@ KINDS = [
     ("Backdoor:EC2/C&CActivity.B!DNS", 8.5, "Command and Control server domain name queried by EC2 instance "
                                             "{instance}."),
 ]
-STRING, NUMBER, TIME, BOOL = "string", "number", "time", "bool"
 # The criterion fields the stand-in answers (gdctl's, and a few more): any
 # other is refused with a 400 that says so, never answered wrongly.
 FIELDS = {"accountId": STRING, "region": STRING, "id": STRING, "type": STRING, "severity": NUMBER,
@@ -85,11 +89,6 @@ FIELDS = {"accountId": STRING, "region": STRING, "id": STRING, "type": STRING, "
           "resource.instanceDetails.instanceId": STRING, "resource.accessKeyDetails.userName": STRING,
           "service.archived": BOOL, "service.additionalInfo.sample": BOOL, "service.count": NUMBER,
           "service.eventFirstSeen": TIME, "service.eventLastSeen": TIME}
-OPERATORS = {"eq": "eq", "equals": "eq", "neq": "neq", "notEquals": "neq",
-             "gt": "gt", "greaterThan": "gt", "gte": "gte", "greaterThanOrEqual": "gte",
-             "lt": "lt", "lessThan": "lt", "lte": "lte", "lessThanOrEqual": "lte"}
-COMPARE = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b,
-           "lte": lambda a, b: a <= b}
 GROUPS = {"SEVERITY": ("groupedBySeverity", "severity"), "ACCOUNT": ("groupedByAccount", "accountId"),
           "FINDING_TYPE": ("groupedByFindingType", "findingType")}
 
@@ -195,56 +194,11 @@ class FindingSet:
         return self.orders[key]
 
 
-def operand(field, kind, value):
-    if not isinstance(value, str):
-        raise BadRequest(f"The request is rejected because the values of the condition on {field} must be strings.")
-    try:
-        if kind == TIME:
-            return int(value)
-        if kind == NUMBER:
-            return float(value)
-    except ValueError:
-        raise BadRequest(f"The request is rejected because {value!r} is not a number, as {field} needs.") from None
-    if kind == BOOL:
-        if value.lower() not in ("true", "false"):
-            raise BadRequest(f"The request is rejected because {value!r} is not true or false, as {field} needs.")
-        return value.lower() == "true"
-    return value
-
-
 def compiled(criteria):
     """A FindingCriteria as (field, test) pairs a finding must all pass; a bad one is refused."""
-    if criteria is None:
-        return []
-    if not isinstance(criteria, dict) or not isinstance(criteria.get("criterion", {}), dict):
-        raise BadRequest("The request is rejected because the findingCriteria is not valid.")
-    tests = []
-    for field, condition in (criteria.get("criterion") or {}).items():
-        kind = FIELDS.get(field)
-        if kind is None:
-            raise BadRequest(f"bench/standin.py does not answer criteria on {field!r} (scripts/emulator.py does)")
-        if not isinstance(condition, dict) or not condition:
-            raise BadRequest(f"The request is rejected because the condition on {field} is empty.")
-        for name, value in condition.items():
-            op = OPERATORS.get(name)
-            if op is None:
-                raise BadRequest(f"The request is rejected because {name!r} is not a valid condition.")
-            if op in ("eq", "neq"):
-                if not isinstance(value, list) or len(value) > MAX_VALUES:
-                    raise BadRequest(f"The request is rejected because the {name} condition on {field} must be a "
-                                     f"list of at most {MAX_VALUES} strings.")
-                wanted = {operand(field, kind, v) for v in value}
-                want = op == "eq"
-                tests.append((field, lambda vs, wanted=wanted, want=want: any(v in wanted for v in vs) == want))
-            else:
-                if kind not in (NUMBER, TIME):
-                    raise BadRequest(f"The request is rejected because the {name} condition needs a numeric "
-                                     f"field, which {field} is not.")
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise BadRequest(f"The request is rejected because the {name} condition on {field} "
-                                     "must be a number.")
-                tests.append((field, lambda vs, c=COMPARE[op], b=value: any(c(v, b) for v in vs)))
-    return tests
+    return finding_criteria.compile_criteria(
+        criteria, FIELDS, BadRequest,
+        lambda field: f"bench/standin.py does not answer criteria on {field!r} (scripts/emulator.py does)")
 
 
 def integer(value, default, most, what):

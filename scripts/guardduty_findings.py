@@ -66,12 +66,13 @@ from moto.guardduty.models import GuardDutyBackend, guardduty_backends
 from moto.guardduty.responses import GuardDutyResponse
 from moto.utilities.utils import get_partition
 
+import finding_criteria
+from finding_criteria import BOOL, NUMBER, STRING, TIME
 from guardduty_org import BadRequest, backend, org_state, organization_of
 
 MAX_RESULTS = 50          # ListFindings' maxResults, and ids per Get/Archive/Unarchive
 MAX_GROUPS = 100          # GetFindingsStatistics' maxResults
 DEFAULT_GROUPS = 25
-MAX_VALUES = 50           # values in an eq/neq condition
 GROUP_BY = ("ACCOUNT", "DATE", "FINDING_TYPE", "RESOURCE", "SEVERITY")
 ORDER_BY = ("ASC", "DESC")
 STATISTIC_TYPES = ("COUNT_BY_SEVERITY",)
@@ -159,7 +160,6 @@ FINDING_TYPES: dict[str, tuple[float, str]] = {
 
 # The fields a FindingCriteria may name (the reference's list, and the
 # console's), by how their values compare.
-STRING, NUMBER, TIME, BOOL = "string", "number", "time", "bool"
 FIELDS: dict[str, str] = {
     "accountId": STRING, "region": STRING, "id": STRING, "type": STRING,
     "confidence": NUMBER, "severity": NUMBER, "updatedAt": TIME,
@@ -194,11 +194,6 @@ FIELDS: dict[str, str] = {
     "service.eventFirstSeen": TIME, "service.eventLastSeen": TIME,
     "service.ebsVolumeScanDetails.scanId": STRING, "service.featureName": STRING, "service.resourceRole": STRING,
 }
-OPERATORS = {"eq": "eq", "equals": "eq", "neq": "neq", "notEquals": "neq",
-             "gt": "gt", "greaterThan": "gt", "gte": "gte", "greaterThanOrEqual": "gte",
-             "lt": "lt", "lessThan": "lt", "lte": "lte", "lessThanOrEqual": "lte"}
-COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
 
 # What GetFindingsStatistics' RESOURCE groups by, per resource type (the reference's mapping).
 RESOURCE_ID = {"AccessKey": "accessKeyDetails.accessKeyId", "Container": "containerDetails.id",
@@ -415,62 +410,15 @@ def field_values(finding: dict[str, Any], field: str) -> list[Any]:
 
 def operand(field: str, kind: str, value: Any) -> Any:
     """A value of an eq/neq condition (a string) as the field's kind compares it."""
-    if not isinstance(value, str):
-        raise BadRequest(f"The request is rejected because the values of the condition on {field} must be strings.")
-    try:
-        if kind == TIME:
-            return int(value)
-        if kind == NUMBER:
-            return float(value)
-    except ValueError:
-        raise BadRequest(f"The request is rejected because {value!r} is not a number, as {field} needs.") from None
-    if kind == BOOL:
-        if value.lower() not in ("true", "false"):
-            raise BadRequest(f"The request is rejected because {value!r} is not true or false, as {field} needs.")
-        return value.lower() == "true"
-    return value
+    return finding_criteria.operand(field, kind, value, BadRequest)
 
 
 def compile_criteria(criteria: Any) -> list[Callable[[dict[str, Any]], bool]]:
     """A FindingCriteria as tests a finding must all pass; a bad one is refused at once."""
-    if criteria is None:
-        return []
-    if not isinstance(criteria, dict) or not isinstance(criteria.get("criterion", {}), dict):
-        raise BadRequest("The request is rejected because the findingCriteria is not valid.")
-    tests = []
-    for field, condition in (criteria.get("criterion") or {}).items():
-        kind = FIELDS.get(field)
-        if kind is None:
-            raise BadRequest(f"The request is rejected because {field!r} is not a valid finding criterion field.")
-        if not isinstance(condition, dict) or not condition:
-            raise BadRequest(f"The request is rejected because the condition on {field} is empty.")
-        for name, value in condition.items():
-            if name in ("matches", "notMatches"):
-                raise BadRequest(f"The request is rejected because the {name} condition is available only for "
-                                 "CreateFilter and UpdateFilter.")
-            op = OPERATORS.get(name)
-            if op is None:
-                raise BadRequest(f"The request is rejected because {name!r} is not a valid condition.")
-            if op in ("eq", "neq"):
-                if not isinstance(value, list):
-                    raise BadRequest(f"The request is rejected because the {name} condition on {field} "
-                                     "must be a list of strings.")
-                if len(value) > MAX_VALUES:
-                    raise BadRequest(f"The request is rejected because the {name} condition on {field} has "
-                                     f"more than {MAX_VALUES} values.")
-                wanted = [operand(field, kind, v) for v in value]
-                tests.append(lambda f, field=field, wanted=wanted, want=op == "eq":
-                             any(v in wanted for v in field_values(f, field)) == want)
-            else:
-                if kind not in (NUMBER, TIME):
-                    raise BadRequest(f"The request is rejected because the {name} condition needs a numeric "
-                                     f"field, which {field} is not.")
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise BadRequest(f"The request is rejected because the {name} condition on {field} "
-                                     "must be a number.")
-                tests.append(lambda f, field=field, compare=COMPARE[op], bound=value:
-                             any(compare(v, bound) for v in field_values(f, field)))
-    return tests
+    pairs = finding_criteria.compile_criteria(
+        criteria, FIELDS, BadRequest,
+        lambda field: f"The request is rejected because {field!r} is not a valid finding criterion field.")
+    return [lambda f, field=field, test=test: test(field_values(f, field)) for field, test in pairs]
 
 
 def matching(findings: list[dict[str, Any]], criteria: Any) -> list[dict[str, Any]]:
